@@ -1,0 +1,133 @@
+//! What a job can be asked to do: the inputs of the lifecycle.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Operation;
+use crate::job::PackageInfo;
+use crate::name::{DriveId, JobName};
+use crate::state::{JobType, TransferResult};
+
+/// One input to a [`Registry`](crate::Registry): a customer operation or a datacenter report.
+///
+/// In JSON a command reads as a step of a scenario file, without its instant:
+/// `{"op": "startTransfer", "job": "job-1", "drive": "D1"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum Command {
+    /// Customer: create a job. An import job names its drives (1 to 10); an export job names
+    /// none (the datacenter adds the drives it receives).
+    Create {
+        /// The new job's name; no other job may hold it (R-INPUT-2).
+        job: JobName,
+        /// `Import` or `Export`.
+        #[serde(rename = "type")]
+        job_type: JobType,
+        /// An import job's drives.
+        #[serde(default)]
+        drives: Vec<DriveId>,
+    },
+    /// Customer: the package is on its way (Update Job Properties with `state: "Shipping"`),
+    /// with its carrier and tracking number if known (R-FLOW-1).
+    Ship {
+        /// The job.
+        job: JobName,
+        /// The carrier's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        carrier: Option<String>,
+        /// The carrier's tracking number.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking_number: Option<String>,
+    },
+    /// Customer: cancel the job (Update Job Properties with `cancelRequested: true`), carried
+    /// out on a best-effort basis (R-CANCEL-1 to R-CANCEL-9).
+    Cancel {
+        /// The job.
+        job: JobName,
+    },
+    /// Customer: delete the job (R-DELETE-1, R-DELETE-2).
+    Delete {
+        /// The job.
+        job: JobName,
+    },
+    /// Datacenter: the job's package arrived holding these drives (R-FLOW-2).
+    PackageReceived {
+        /// The job.
+        job: JobName,
+        /// The drives found in the package.
+        drives: Vec<DriveId>,
+    },
+    /// Datacenter: a drive starts copying (R-FLOW-3, R-CANCEL-7).
+    StartTransfer {
+        /// The job.
+        job: JobName,
+        /// The drive.
+        drive: DriveId,
+    },
+    /// Datacenter: a copying drive copied `bytes` more bytes (R-FLOW-4, R-CANCEL-6).
+    Progress {
+        /// The job.
+        job: JobName,
+        /// The drive.
+        drive: DriveId,
+        /// Bytes copied in this step, added to the drive's `bytesSucceeded`.
+        bytes: u64,
+    },
+    /// Datacenter: a drive's copy ended (R-FLOW-4, R-FLOW-5).
+    FinishTransfer {
+        /// The job.
+        job: JobName,
+        /// The drive.
+        drive: DriveId,
+        /// `Completed` or `CompletedMoreInfo`.
+        result: TransferResult,
+    },
+    /// Datacenter: the drives went back to the customer (R-FLOW-6).
+    ShipBack {
+        /// The job.
+        job: JobName,
+    },
+}
+
+impl Command {
+    /// The job the command is aimed at.
+    pub fn job(&self) -> &JobName {
+        match self {
+            Command::Create { job, .. }
+            | Command::Ship { job, .. }
+            | Command::Cancel { job }
+            | Command::Delete { job }
+            | Command::PackageReceived { job, .. }
+            | Command::StartTransfer { job, .. }
+            | Command::Progress { job, .. }
+            | Command::FinishTransfer { job, .. }
+            | Command::ShipBack { job } => job,
+        }
+    }
+
+    /// Which operation the command is.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Command::Create { .. } => Operation::Create,
+            Command::Ship { .. } => Operation::Ship,
+            Command::Cancel { .. } => Operation::Cancel,
+            Command::Delete { .. } => Operation::Delete,
+            Command::PackageReceived { .. } => Operation::PackageReceived,
+            Command::StartTransfer { .. } => Operation::StartTransfer,
+            Command::Progress { .. } => Operation::Progress,
+            Command::FinishTransfer { .. } => Operation::FinishTransfer,
+            Command::ShipBack { .. } => Operation::ShipBack,
+        }
+    }
+
+    /// The package details a `Ship` command carries, if any.
+    pub(crate) fn package_info(
+        carrier: &Option<String>,
+        tracking_number: &Option<String>,
+    ) -> Option<PackageInfo> {
+        if carrier.is_none() && tracking_number.is_none() {
+            None
+        } else {
+            Some(PackageInfo { carrier_name: carrier.clone(), tracking_number: tracking_number.clone() })
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! What happened: the facts a [`Registry`](crate::Registry) records, and how each one changes a
+//! job.
+//!
+//! Events are the output of deciding and the input of applying. A host that stores them can
+//! rebuild its registry by replaying them (R-EVENT-1). Each event carries the job's state after
+//! it, so a log reads as a story without replaying it.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::command::Command;
+use crate::job::{Drive, Job, PackageInfo};
+use crate::name::{DriveId, JobName};
+use crate::state::{DriveState, JobState, JobType, TransferResult};
+use crate::timer::Timer;
+
+/// Something that happened to one job at one instant.
+///
+/// JSON: `{"at": "2026-01-10T10:00:00Z", "job": "job-1", "event": "cancelRequested",
+/// "state": "Transferring"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened. For a timer, its deadline.
+    pub at: Timestamp,
+    /// The job it happened to.
+    pub job: JobName,
+    /// What happened.
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// What happened to a job. Events that may move the job carry its `state` afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Change {
+    /// The job was created, in `Creating`.
+    Created {
+        /// `Import` or `Export`.
+        job_type: JobType,
+        /// An import job's drives, `Specified`.
+        drives: Vec<DriveId>,
+    },
+    /// The customer marked the job `Shipping`.
+    Shipped {
+        /// The package's carrier and tracking number, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_package: Option<PackageInfo>,
+    },
+    /// A cancel was accepted; `cancelRequested` is now `true`.
+    CancelRequested {
+        /// The job's state after the cancel.
+        state: JobState,
+    },
+    /// The customer deleted the job: it is gone.
+    Deleted,
+    /// The package arrived with these drives.
+    PackageReceived {
+        /// The drives in the package.
+        drives: Vec<DriveId>,
+        /// The job's state afterwards.
+        state: JobState,
+    },
+    /// A drive started copying.
+    TransferStarted {
+        /// The drive.
+        drive: DriveId,
+        /// The job's state afterwards.
+        state: JobState,
+    },
+    /// A copying drive copied more bytes.
+    TransferProgressed {
+        /// The drive.
+        drive: DriveId,
+        /// Bytes copied in this step.
+        bytes: u64,
+    },
+    /// A drive's copy ended.
+    TransferFinished {
+        /// The drive.
+        drive: DriveId,
+        /// How it ended.
+        result: TransferResult,
+        /// The job's state afterwards.
+        state: JobState,
+    },
+    /// The drives went back to the customer.
+    ShippedBack {
+        /// The job's final state, `Completed` or `Closed`.
+        state: JobState,
+    },
+    /// Timer: the job stayed in `Creating` too long and is gone.
+    CreatingExpired,
+    /// Timer: the package did not arrive; the drives are `NeverReceived`.
+    NeverReceived {
+        /// The job's state afterwards.
+        state: JobState,
+    },
+    /// Timer: the job's retention ended and it is gone.
+    RetentionExpired,
+}
+
+impl Event {
+    /// The timer that produced this event, if a timer did.
+    pub fn timer(&self) -> Option<Timer> {
+        match self.change {
+            Change::CreatingExpired => Some(Timer::CreatingExpired),
+            Change::NeverReceived { .. } => Some(Timer::NeverReceived),
+            Change::RetentionExpired => Some(Timer::RetentionExpired),
+            Change::Created { .. }
+            | Change::Shipped { .. }
+            | Change::CancelRequested { .. }
+            | Change::Deleted
+            | Change::PackageReceived { .. }
+            | Change::TransferStarted { .. }
+            | Change::TransferProgressed { .. }
+            | Change::TransferFinished { .. }
+            | Change::ShippedBack { .. } => None,
+        }
+    }
+
+    /// The job no longer exists after this event.
+    pub fn removes_job(&self) -> bool {
+        match self.change {
+            Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => true,
+            Change::Created { .. }
+            | Change::Shipped { .. }
+            | Change::CancelRequested { .. }
+            | Change::PackageReceived { .. }
+            | Change::TransferStarted { .. }
+            | Change::TransferProgressed { .. }
+            | Change::TransferFinished { .. }
+            | Change::ShippedBack { .. }
+            | Change::NeverReceived { .. } => false,
+        }
+    }
+
+    /// The command that produces this event, for the events a command produces (timers have
+    /// none). Used to check an event against the rules when it is applied (R-EVENT-1).
+    pub(crate) fn command(&self) -> Option<Command> {
+        let job = self.job.clone();
+        Some(match &self.change {
+            Change::Created { job_type, drives } => {
+                Command::Create { job, job_type: *job_type, drives: drives.clone() }
+            }
+            Change::Shipped { delivery_package } => {
+                let package = delivery_package.clone().unwrap_or_default();
+                Command::Ship { job, carrier: package.carrier_name, tracking_number: package.tracking_number }
+            }
+            Change::CancelRequested { .. } => Command::Cancel { job },
+            Change::Deleted => Command::Delete { job },
+            Change::PackageReceived { drives, .. } => {
+                Command::PackageReceived { job, drives: drives.clone() }
+            }
+            Change::TransferStarted { drive, .. } => Command::StartTransfer { job, drive: drive.clone() },
+            Change::TransferProgressed { drive, bytes } => {
+                Command::Progress { job, drive: drive.clone(), bytes: *bytes }
+            }
+            Change::TransferFinished { drive, result, .. } => {
+                Command::FinishTransfer { job, drive: drive.clone(), result: *result }
+            }
+            Change::ShippedBack { .. } => Command::ShipBack { job },
+            Change::CreatingExpired | Change::NeverReceived { .. } | Change::RetentionExpired => return None,
+        })
+    }
+}
+
+impl Job {
+    /// A new job, as a `Created` event makes it.
+    pub(crate) fn created(at: Timestamp, name: JobName, job_type: JobType, drives: &[DriveId]) -> Job {
+        Job {
+            name,
+            job_type,
+            state: JobState::Creating,
+            cancel_requested: false,
+            drive_list: drives
+                .iter()
+                .map(|id| Drive { drive_id: id.clone(), state: DriveState::Specified, bytes_succeeded: 0 })
+                .collect(),
+            delivery_package: None,
+            package_overdue: false,
+            created_at: at,
+            state_entered_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Folds one event of this job into it. Total: an event that names a drive the job does not
+    /// have changes that drive not at all (the registry checks events before they get here).
+    pub(crate) fn evolve(&mut self, at: Timestamp, change: &Change) {
+        let state = match change {
+            Change::Created { .. } | Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
+                None
+            }
+            Change::Shipped { delivery_package } => {
+                self.delivery_package = delivery_package.clone();
+                Some(JobState::Shipping)
+            }
+            Change::CancelRequested { state } => {
+                self.cancel_requested = true;
+                Some(*state)
+            }
+            Change::PackageReceived { drives, state } => {
+                self.package_overdue = false;
+                self.drive_list = package_contents(self, drives);
+                Some(*state)
+            }
+            Change::TransferStarted { drive, state } => {
+                self.set_drive(drive, |d| d.state = DriveState::Transferring);
+                Some(*state)
+            }
+            Change::TransferProgressed { drive, bytes } => {
+                self.set_drive(drive, |d| d.bytes_succeeded = d.bytes_succeeded.saturating_add(*bytes));
+                None
+            }
+            Change::TransferFinished { drive, result, state } => {
+                self.set_drive(drive, |d| d.state = DriveState::from(*result));
+                Some(*state)
+            }
+            Change::ShippedBack { state } => {
+                for d in &mut self.drive_list {
+                    if d.state.is_at_datacenter() {
+                        d.state = DriveState::ShippedBack;
+                    }
+                }
+                Some(*state)
+            }
+            Change::NeverReceived { state } => {
+                self.package_overdue = true;
+                for d in &mut self.drive_list {
+                    d.state = never_received(d.state);
+                }
+                Some(*state)
+            }
+        };
+        if let Some(state) = state {
+            if state != self.state {
+                self.state = state;
+                self.state_entered_at = at.max(self.state_entered_at);
+            }
+        }
+        self.updated_at = at.max(self.updated_at);
+    }
+
+    fn set_drive(&mut self, id: &DriveId, change: impl FnOnce(&mut Drive)) {
+        if let Some(drive) = self.drive_list.iter_mut().find(|d| &d.drive_id == id) {
+            change(drive);
+        }
+    }
+}
+
+/// R-FLOW-2: the drive list once a package holding `arrived` came in. An import job's listed
+/// drives become `Received` and the rest `NeverReceived`; an export job's drives are the listed
+/// ones, `Received`.
+pub(crate) fn package_contents(job: &Job, arrived: &[DriveId]) -> Vec<Drive> {
+    match job.job_type {
+        JobType::Import => job
+            .drive_list
+            .iter()
+            .map(|d| Drive {
+                state: if arrived.contains(&d.drive_id) {
+                    DriveState::Received
+                } else {
+                    DriveState::NeverReceived
+                },
+                ..d.clone()
+            })
+            .collect(),
+        JobType::Export => arrived
+            .iter()
+            .map(|id| Drive { drive_id: id.clone(), state: DriveState::Received, bytes_succeeded: 0 })
+            .collect(),
+    }
+}
+
+/// R-TIMER-2: what the never-received timer does to one drive: a drive still expected is
+/// `NeverReceived`; any other keeps its state.
+pub(crate) fn never_received(state: DriveState) -> DriveState {
+    match state {
+        DriveState::Specified => DriveState::NeverReceived,
+        DriveState::Received
+        | DriveState::NeverReceived
+        | DriveState::Transferring
+        | DriveState::Completed
+        | DriveState::CompletedMoreInfo
+        | DriveState::ShippedBack => state,
+    }
+}

@@ -1,0 +1,98 @@
+//! A pure model of the lifecycle of an **Azure Import/Export job**, and above all of its
+//! cancel, delete and retention rules.
+//!
+//! A customer creates a job, ships disk drives to an Azure datacenter, the datacenter copies
+//! data to or from Azure Storage and ships the drives back. Along the way the customer may
+//! cancel (accepted only before the job reaches `Packaging`, carried out on a best-effort
+//! basis: drives already copying keep copying) and delete (only before shipping or once
+//! finished), and the service removes finished jobs after 90 days.
+//!
+//! This crate decides, for any job, any input and any instant, what the service does: it never
+//! reads a clock, touches a file or opens a socket. The caller passes `now` to every input, asks
+//! [`Registry::next_deadline`] when the next timer is due and calls
+//! [`Registry::handle_timeout`] then; every other input applies the due timers first anyway.
+//! That makes the same rules usable inside a service, an emulator, a CLI that wants to know
+//! whether a cancel will be refused, and a test suite that moves time by 90 days in a
+//! microsecond.
+//!
+//! # Example
+//!
+//! ```
+//! use import_export_lifecycle::{Command, DriveId, JobName, JobState, JobType, Registry, Timestamp};
+//!
+//! let t = |s: &str| s.parse::<Timestamp>().unwrap();
+//! let job = JobName::new("job-1").unwrap();
+//! let (d1, d2) = (DriveId::new("D1").unwrap(), DriveId::new("D2").unwrap());
+//! let mut registry = Registry::default();
+//!
+//! let steps = [
+//!     ("2026-01-05T09:00:00Z", Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![d1.clone(), d2.clone()] }),
+//!     ("2026-01-06T09:00:00Z", Command::Ship { job: job.clone(), carrier: None, tracking_number: None }),
+//!     ("2026-01-09T09:00:00Z", Command::PackageReceived { job: job.clone(), drives: vec![d1.clone(), d2.clone()] }),
+//!     ("2026-01-10T09:00:00Z", Command::StartTransfer { job: job.clone(), drive: d1.clone() }),
+//!     ("2026-01-10T10:00:00Z", Command::Cancel { job: job.clone() }),
+//! ];
+//! for (at, command) in &steps {
+//!     registry.execute(t(at), command).result.unwrap();
+//! }
+//!
+//! // D1 was copying when the cancel came: it may go on (R-CANCEL-6). D2 may not start (R-CANCEL-7).
+//! let refused = registry.execute(t("2026-01-10T11:00:00Z"), &Command::StartTransfer { job: job.clone(), drive: d2 });
+//! assert_eq!(refused.result.unwrap_err().code(), "InvalidStateTransition");
+//! let more = Command::Progress { job: job.clone(), drive: d1.clone(), bytes: 1 << 30 };
+//! registry.execute(t("2026-01-10T12:00:00Z"), &more).result.unwrap();
+//!
+//! // Once D1 finishes, nothing copies: the job packs its drives and, shipped back, completes.
+//! let finish = Command::FinishTransfer { job: job.clone(), drive: d1, result: import_export_lifecycle::TransferResult::CompletedMoreInfo };
+//! registry.execute(t("2026-01-11T09:00:00Z"), &finish).result.unwrap();
+//! registry.execute(t("2026-01-12T09:00:00Z"), &Command::ShipBack { job: job.clone() }).result.unwrap();
+//! let completed = registry.get(t("2026-01-12T09:00:00Z"), &job).result.unwrap();
+//! assert_eq!(completed.state(), JobState::Completed); // never Closed after a cancel (R-CANCEL-8)
+//!
+//! // 90 days later, to the second, it is gone (R-TIMER-3).
+//! assert_eq!(registry.next_deadline().unwrap().at, t("2026-04-12T09:00:00Z"));
+//! assert!(registry.get(t("2026-04-12T08:59:59Z"), &job).result.is_ok());
+//! assert_eq!(registry.get(t("2026-04-12T09:00:00Z"), &job).result.unwrap_err().code(), "JobNotFound");
+//! ```
+//!
+//! # The model in brief
+//!
+//! - [`Registry`]: every job, by name, and their timers. Inputs go in as [`Command`]s with
+//!   `now`; what happened comes out as [`Event`]s, or an [`Error`] that names the operation,
+//!   the state and the [`Rule`] that refused it.
+//! - [`Job`], [`Drive`]: what *Get Job* shows, with the service's own names ([`JobState`],
+//!   [`DriveState`], `cancelRequested`, `driveList`, `bytesSucceeded`).
+//! - [`Policy`]: the service's durations (90 days of retention, 14 days in `Creating`, 14 days
+//!   for a package to arrive) and the cancel window.
+//! - [`Job::capabilities`]: what the customer may do now, without trying.
+//!
+//! The rules themselves are numbered in `docs/spec.md`; every one has a test named after it.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod command;
+mod decide;
+mod error;
+mod event;
+mod invariants;
+mod job;
+mod name;
+mod policy;
+mod registry;
+mod rule;
+mod rules;
+mod state;
+mod timer;
+
+pub use command::Command;
+pub use error::{Error, Operation, Problem};
+pub use event::{Change, Event};
+pub use jiff::{SignedDuration, Timestamp};
+pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo};
+pub use name::{DriveId, JobName, MAX_NAME_LEN};
+pub use policy::{CancelWindow, Policy};
+pub use registry::{Outcome, Registry};
+pub use rule::Rule;
+pub use state::{DriveState, JobState, JobType, TransferResult};
+pub use timer::{Deadline, Timer};

@@ -1,0 +1,264 @@
+//! The jobs of one service (or one region, or one test), keyed by name, with their timers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::command::Command;
+use crate::decide;
+use crate::error::{Error, Operation, Problem};
+use crate::event::{Change, Event};
+use crate::job::Job;
+use crate::name::JobName;
+use crate::policy::Policy;
+use crate::rules;
+use crate::timer::Deadline;
+
+/// Every job of a service, keyed by name, and the timers pending on them.
+///
+/// A registry never reads a clock: every input carries `now`, and the caller asks
+/// [`next_deadline`](Registry::next_deadline) when to come back and calls
+/// [`handle_timeout`](Registry::handle_timeout) then, as with `quinn-proto`'s
+/// `poll_timeout` / `handle_timeout`. Every operation applies the timers due at its `now` first
+/// (R-TIMER-4), so no caller ever sees a job that should already be gone.
+///
+/// Inputs are decided and applied in two steps: [`decide`](Registry::decide) turns a command
+/// into an [`Event`] without changing anything, [`apply`](Registry::apply) folds an event in.
+/// [`execute`](Registry::execute) does both. A host that stores the events can rebuild the
+/// registry with [`Registry::replay`] (R-EVENT-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    policy: Policy,
+    jobs: HashMap<JobName, Job>,
+    /// Every pending timer, earliest first; kept in step with `jobs` by [`Registry::commit`].
+    timers: BTreeSet<Deadline>,
+}
+
+/// What an input to a [`Registry`] did: the timers that came due before it (applied first, in
+/// time order), then its own result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use = "an Outcome holds the refusal, if any, and the timers that fired"]
+pub struct Outcome<T> {
+    /// Events of the timers that fired before the input was handled, earliest first.
+    pub timers: Vec<Event>,
+    /// The input's own result.
+    pub result: Result<T, Error>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new(Policy::default())
+    }
+}
+
+impl Registry {
+    /// An empty registry whose timers follow `policy`.
+    pub fn new(policy: Policy) -> Registry {
+        Registry { policy, jobs: HashMap::new(), timers: BTreeSet::new() }
+    }
+
+    /// The durations and cancel window this registry applies.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// How many jobs exist, as the registry stands (timers not yet handled included).
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// No job exists, as the registry stands.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// The earliest pending timer: call [`handle_timeout`](Registry::handle_timeout) at or after
+    /// its instant. `None` when no timer is pending. O(log n).
+    pub fn next_deadline(&self) -> Option<&Deadline> {
+        self.timers.first()
+    }
+
+    /// Fires every timer due at `now` (deadline `<= now`), earliest first, and returns their
+    /// events. A timer that fires may start another one on the same job (a cancelled job whose
+    /// package never came goes to `Completed` and starts its retention); that one fires too if
+    /// it is due. Costs O(log n) per timer fired and O(log n) when none is due.
+    pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut fired = Vec::new();
+        while let Some(deadline) = self.timers.first() {
+            if deadline.at > now {
+                break;
+            }
+            let Some(job) = self.jobs.get(&deadline.job) else {
+                // Cannot happen: commit keeps the index in step with the jobs. Dropping the
+                // orphan keeps the loop finite all the same.
+                let orphan = deadline.clone();
+                self.timers.remove(&orphan);
+                continue;
+            };
+            let event = decide::fire(job, deadline);
+            self.commit(&event);
+            fired.push(event);
+        }
+        fired
+    }
+
+    /// Decides what `command` at `now` does, without changing anything: the event it would
+    /// record, or the refusal. It decides against the registry as it stands, so call
+    /// [`handle_timeout`](Registry::handle_timeout) with the same `now` first;
+    /// [`execute`](Registry::execute) does both.
+    pub fn decide(&self, now: Timestamp, command: &Command) -> Result<Event, Error> {
+        decide::decide(&self.jobs, &self.policy, now, command)
+    }
+
+    /// Folds one recorded event into the registry, after checking it is exactly what the rules
+    /// decide in the registry's present state (R-EVENT-1): the event its command decides at its
+    /// instant, or the event of the job's due timer. An event that does not follow is refused
+    /// with the error deciding it gives (or `InvalidRequest`), and nothing changes.
+    pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
+        let expected = match event.command() {
+            Some(command) => self.decide(event.at, &command)?,
+            None => self.timer_event(event)?,
+        };
+        if &expected != event {
+            return Err(Error::InvalidRequest {
+                operation: Operation::Replay,
+                problem: Problem::EventDoesNotFollow,
+            });
+        }
+        self.commit(event);
+        Ok(())
+    }
+
+    /// Rebuilds a registry from its events, oldest first (R-EVENT-1). On the first event that does
+    /// not follow, returns its index and why.
+    pub fn replay<'e>(
+        policy: Policy,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Result<Registry, (usize, Error)> {
+        let mut registry = Registry::new(policy);
+        for (i, event) in events.into_iter().enumerate() {
+            registry.apply(event).map_err(|e| (i, e))?;
+        }
+        Ok(registry)
+    }
+
+    /// Applies the timers due at `now`, then decides and applies `command`.
+    pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
+        let timers = self.handle_timeout(now);
+        let result = self.decide(now, command);
+        if let Ok(event) = &result {
+            self.commit(event);
+        }
+        Outcome { timers, result }
+    }
+
+    /// *Get Job*: applies the timers due at `now`, then reads the job.
+    pub fn get(&mut self, now: Timestamp, name: &JobName) -> Outcome<&Job> {
+        let timers = self.handle_timeout(now);
+        let result = self
+            .jobs
+            .get(name)
+            .ok_or_else(|| Error::JobNotFound { operation: Operation::Get, job: name.clone() });
+        Outcome { timers, result }
+    }
+
+    /// *List Jobs*: applies the timers due at `now`, then lists every job, by name.
+    pub fn list(&mut self, now: Timestamp) -> Outcome<Vec<&Job>> {
+        let timers = self.handle_timeout(now);
+        let mut jobs: Vec<&Job> = self.jobs.values().collect();
+        jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        Outcome { timers, result: Ok(jobs) }
+    }
+
+    /// The job with this name as the registry stands, without applying timers: for hosts that
+    /// call [`handle_timeout`](Registry::handle_timeout) themselves, and for tests.
+    pub fn peek(&self, name: &str) -> Option<&Job> {
+        self.jobs.get(name)
+    }
+
+    /// Every job as the registry stands, in no particular order, without applying timers.
+    pub fn iter(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values()
+    }
+
+    /// The timer event `event` claims, if it is exactly the one due on its job.
+    fn timer_event(&self, event: &Event) -> Result<Event, Error> {
+        let job = self
+            .jobs
+            .get(&event.job)
+            .ok_or_else(|| Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() })?;
+        rules::deadline(job, &self.policy).filter(|d| d.at == event.at).map(|d| decide::fire(job, &d)).ok_or(
+            Error::InvalidRequest { operation: Operation::Replay, problem: Problem::EventDoesNotFollow },
+        )
+    }
+
+    /// Folds a decided event into the jobs and keeps the timer index in step.
+    fn commit(&mut self, event: &Event) {
+        if let Some(job) = self.jobs.get(&event.job) {
+            if let Some(old) = rules::deadline(job, &self.policy) {
+                self.timers.remove(&old);
+            }
+        }
+        match &event.change {
+            Change::Created { job_type, drives } => {
+                let job = Job::created(event.at, event.job.clone(), *job_type, drives);
+                self.jobs.insert(event.job.clone(), job);
+            }
+            Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
+                self.jobs.remove(&event.job);
+            }
+            change @ (Change::Shipped { .. }
+            | Change::CancelRequested { .. }
+            | Change::PackageReceived { .. }
+            | Change::TransferStarted { .. }
+            | Change::TransferProgressed { .. }
+            | Change::TransferFinished { .. }
+            | Change::ShippedBack { .. }
+            | Change::NeverReceived { .. }) => {
+                if let Some(job) = self.jobs.get_mut(&event.job) {
+                    job.evolve(event.at, change);
+                }
+            }
+        }
+        if let Some(job) = self.jobs.get(&event.job) {
+            if let Some(new) = rules::deadline(job, &self.policy) {
+                self.timers.insert(new);
+            }
+        }
+    }
+}
+
+/// The serde form of a registry: its policy and its jobs, by name. Timers are not stored: they
+/// follow from the jobs.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegistryRepr<J> {
+    policy: Policy,
+    jobs: Vec<J>,
+}
+
+impl Serialize for Registry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut jobs: Vec<&Job> = self.jobs.values().collect();
+        jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        RegistryRepr { policy: self.policy, jobs }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Registry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let repr = RegistryRepr::<Job>::deserialize(deserializer)?;
+        let mut registry = Registry::new(repr.policy);
+        for job in repr.jobs {
+            if registry.jobs.contains_key(&job.name) {
+                return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
+            }
+            if let Some(deadline) = rules::deadline(&job, &registry.policy) {
+                registry.timers.insert(deadline);
+            }
+            registry.jobs.insert(job.name.clone(), job);
+        }
+        Ok(registry)
+    }
+}

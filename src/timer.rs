@@ -1,0 +1,47 @@
+//! The service's own clocks: what fires when nobody asks.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumIter};
+
+use crate::name::JobName;
+
+/// A timer the service runs on a job. At most one is pending per job at a time; which one, and
+/// when it fires, follow from the job's state and the [`Policy`](crate::Policy).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Display, EnumIter,
+)]
+pub enum Timer {
+    /// The job stayed in `Creating` for the whole creating period: the service deletes it
+    /// (R-TIMER-1).
+    CreatingExpired,
+    /// The package did not arrive within the shipping period: the job's drives become
+    /// `NeverReceived` (R-TIMER-2).
+    NeverReceived,
+    /// The job's retention in `Completed` or `Closed` ended: the service removes it (R-TIMER-3).
+    RetentionExpired,
+}
+
+impl Timer {
+    /// The timer removes the job: after it fired nothing about the job is visible (R-GONE-1).
+    pub fn removes_job(self) -> bool {
+        match self {
+            Timer::CreatingExpired | Timer::RetentionExpired => true,
+            Timer::NeverReceived => false,
+        }
+    }
+}
+
+/// A pending timer: which one, on which job, and the instant it fires.
+///
+/// The job is visible, unchanged by this timer, at every instant strictly before `at`; at `at`
+/// the timer has fired (R-TIMER-4).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Deadline {
+    /// The instant the timer fires.
+    pub at: Timestamp,
+    /// The job it fires on.
+    pub job: JobName,
+    /// Which timer.
+    pub timer: Timer,
+}
