@@ -1,0 +1,1048 @@
+//! One test (at least) per rule of `docs/spec.md`, named after the rule's id.
+//!
+//! These are the worked examples of the spec: each drives a registry through the shortest
+//! history that shows the rule, with a simulated clock that starts at a fixed instant.
+
+use import_export_lifecycle::{
+    CancelWindow, Change, Command, DriveId, DriveState, Error, Event, JobName, JobState, JobType, Operation,
+    Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
+};
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+const NS: SignedDuration = SignedDuration::from_nanos(1);
+
+fn t0() -> Timestamp {
+    "2026-01-05T09:00:00Z".parse().unwrap()
+}
+
+fn name(s: &str) -> JobName {
+    JobName::new(s).unwrap()
+}
+
+fn drive(s: &str) -> DriveId {
+    DriveId::new(s).unwrap()
+}
+
+/// A registry with one job, `job-1`, and a clock that moves one hour per step.
+struct World {
+    registry: Registry,
+    now: Timestamp,
+    job: JobName,
+}
+
+impl World {
+    fn new(policy: Policy) -> World {
+        World { registry: Registry::new(policy), now: t0(), job: name("job-1") }
+    }
+
+    /// An import job with drives D1, D2, D3 in `Creating`.
+    fn import() -> World {
+        World::import_with(Policy::default())
+    }
+
+    fn import_with(policy: Policy) -> World {
+        let mut w = World::new(policy);
+        let job = w.job.clone();
+        w.ok(Command::Create {
+            job,
+            job_type: JobType::Import,
+            drives: vec![drive("D1"), drive("D2"), drive("D3")],
+        });
+        w
+    }
+
+    fn step(&mut self) -> Timestamp {
+        self.now += SignedDuration::from_hours(1);
+        self.now
+    }
+
+    fn run(&mut self, command: Command) -> Result<Event, Error> {
+        let now = self.step();
+        self.registry.execute(now, &command).result
+    }
+
+    fn ok(&mut self, command: Command) -> Event {
+        let shown = format!("{command:?}");
+        self.run(command).unwrap_or_else(|e| panic!("{shown} refused: {e}"))
+    }
+
+    fn err(&mut self, command: Command) -> Error {
+        let before = self.registry.clone();
+        let shown = format!("{command:?}");
+        let error = self.run(command).expect_err(&shown);
+        assert_eq!(self.registry, before, "a refused {shown} changed the registry (R-REFUSE-1)");
+        error
+    }
+
+    fn ship(&mut self) -> Event {
+        self.ok(Command::Ship {
+            job: self.job.clone(),
+            carrier: Some("FedEx".into()),
+            tracking_number: Some("1".into()),
+        })
+    }
+    fn cancel(&mut self) -> Result<Event, Error> {
+        self.run(Command::Cancel { job: self.job.clone() })
+    }
+    fn delete(&mut self) -> Result<Event, Error> {
+        self.run(Command::Delete { job: self.job.clone() })
+    }
+    fn arrive(&mut self, drives: &[&str]) -> Event {
+        self.ok(Command::PackageReceived {
+            job: self.job.clone(),
+            drives: drives.iter().map(|d| drive(d)).collect(),
+        })
+    }
+    fn start(&mut self, d: &str) -> Result<Event, Error> {
+        self.run(Command::StartTransfer { job: self.job.clone(), drive: drive(d) })
+    }
+    fn progress(&mut self, d: &str, bytes: u64) -> Result<Event, Error> {
+        self.run(Command::Progress { job: self.job.clone(), drive: drive(d), bytes })
+    }
+    fn finish(&mut self, d: &str, result: TransferResult) -> Result<Event, Error> {
+        self.run(Command::FinishTransfer { job: self.job.clone(), drive: drive(d), result })
+    }
+    fn ship_back(&mut self) -> Result<Event, Error> {
+        self.run(Command::ShipBack { job: self.job.clone() })
+    }
+
+    fn state(&self) -> JobState {
+        self.registry.peek("job-1").expect("job-1 exists").state()
+    }
+    fn drive_state(&self, d: &str) -> DriveState {
+        self.registry.peek("job-1").unwrap().drive(d).unwrap().state
+    }
+    fn bytes(&self, d: &str) -> u64 {
+        self.registry.peek("job-1").unwrap().drive(d).unwrap().bytes_succeeded
+    }
+
+    /// Drives the job (not cancelled) to `state`; D1, D2, D3 all arrive.
+    fn to(state: JobState) -> World {
+        let mut w = World::import();
+        let steps: &[JobState] = match state {
+            JobState::Creating => &[],
+            JobState::Shipping => &[JobState::Shipping],
+            JobState::Received => &[JobState::Shipping, JobState::Received],
+            JobState::Transferring => &[JobState::Shipping, JobState::Received, JobState::Transferring],
+            JobState::Packaging => {
+                &[JobState::Shipping, JobState::Received, JobState::Transferring, JobState::Packaging]
+            }
+            JobState::Completed | JobState::Closed => &[
+                JobState::Shipping,
+                JobState::Received,
+                JobState::Transferring,
+                JobState::Packaging,
+                JobState::Completed,
+            ],
+        };
+        for s in steps {
+            match s {
+                JobState::Shipping => drop(w.ship()),
+                JobState::Received => drop(w.arrive(&["D1", "D2", "D3"])),
+                JobState::Transferring => drop(w.start("D1").unwrap()),
+                JobState::Packaging => {
+                    let last = if state == JobState::Closed {
+                        TransferResult::CompletedMoreInfo
+                    } else {
+                        TransferResult::Completed
+                    };
+                    w.finish("D1", TransferResult::Completed).unwrap();
+                    w.start("D2").unwrap();
+                    w.finish("D2", TransferResult::Completed).unwrap();
+                    w.start("D3").unwrap();
+                    w.finish("D3", last).unwrap();
+                }
+                JobState::Completed | JobState::Closed | JobState::Creating => drop(w.ship_back().unwrap()),
+            }
+        }
+        assert_eq!(w.state(), state);
+        w
+    }
+}
+
+const ALL_STATES: [JobState; 7] = [
+    JobState::Creating,
+    JobState::Shipping,
+    JobState::Received,
+    JobState::Transferring,
+    JobState::Packaging,
+    JobState::Completed,
+    JobState::Closed,
+];
+
+// ---------------------------------------------------------------------------------------------
+// Cancel
+
+#[test]
+fn r_cancel_1_accepted_in_creating_shipping_received_transferring() {
+    for state in [JobState::Creating, JobState::Shipping, JobState::Received, JobState::Transferring] {
+        let mut w = World::to(state);
+        assert!(w.registry.peek("job-1").unwrap().capabilities(&Policy::default()).is_cancellable);
+        let event = w.cancel().unwrap_or_else(|e| panic!("cancel refused in {state}: {e}"));
+        assert!(matches!(event.change, Change::CancelRequested { .. }));
+        assert!(w.registry.peek("job-1").unwrap().cancel_requested());
+    }
+}
+
+#[test]
+fn r_cancel_1_narrower_windows_follow_the_policy() {
+    let cases = [
+        (CancelWindow::CreatingOrShipping, JobState::Shipping, true),
+        (CancelWindow::CreatingOrShipping, JobState::Received, false),
+        (CancelWindow::CreatingOnly, JobState::Creating, true),
+        (CancelWindow::CreatingOnly, JobState::Shipping, false),
+    ];
+    for (window, state, accepted) in cases {
+        let policy = Policy { cancel_window: window, ..Policy::default() };
+        let mut w = World::to(state);
+        w.registry = {
+            // Same history under the narrower policy.
+            let mut r = Registry::new(policy);
+            let log: Vec<Event> = replay_log(&w);
+            for e in &log {
+                r.apply(e).unwrap();
+            }
+            r
+        };
+        assert_eq!(w.registry.peek("job-1").unwrap().capabilities(&policy).is_cancellable, accepted);
+        match w.cancel() {
+            Ok(_) => assert!(accepted, "{window} accepted a cancel in {state}"),
+            Err(e) => {
+                assert!(!accepted, "{window} refused a cancel in {state}");
+                assert_eq!(e.rule(), Rule::Cancel1);
+            }
+        }
+    }
+}
+
+/// The events that built `w`'s job, recomputed from scratch by running the same history.
+fn replay_log(w: &World) -> Vec<Event> {
+    let job = w.registry.peek("job-1").unwrap();
+    let mut out = vec![Event {
+        at: job.created_at(),
+        job: job.name().clone(),
+        change: Change::Created {
+            job_type: job.job_type(),
+            drives: job.drive_list().iter().map(|d| d.drive_id.clone()).collect(),
+        },
+    }];
+    if job.state() != JobState::Creating {
+        out.push(Event {
+            at: job.created_at() + SignedDuration::from_hours(1),
+            job: job.name().clone(),
+            change: Change::Shipped { delivery_package: job.delivery_package().cloned() },
+        });
+    }
+    if job.state().step() >= JobState::Received.step() {
+        out.push(Event {
+            at: job.created_at() + SignedDuration::from_hours(2),
+            job: job.name().clone(),
+            change: Change::PackageReceived {
+                drives: vec![drive("D1"), drive("D2"), drive("D3")],
+                state: JobState::Received,
+            },
+        });
+    }
+    if job.state() == JobState::Transferring {
+        out.push(Event {
+            at: job.created_at() + SignedDuration::from_hours(3),
+            job: job.name().clone(),
+            change: Change::TransferStarted { drive: drive("D1"), state: JobState::Transferring },
+        });
+    }
+    out
+}
+
+#[test]
+fn r_cancel_2_refused_from_packaging_completed_closed() {
+    for state in [JobState::Packaging, JobState::Completed, JobState::Closed] {
+        let mut w = World::to(state);
+        assert!(!w.registry.peek("job-1").unwrap().capabilities(&Policy::default()).is_cancellable);
+        let e = w.err(Command::Cancel { job: w.job.clone() });
+        assert_eq!(e, Error::CancelNotAllowed { job: name("job-1"), state, rule: Rule::Cancel2 });
+        assert_eq!(e.code(), "CancelNotAllowed");
+        assert!(
+            !w.registry.peek("job-1").unwrap().cancel_requested(),
+            "a refused cancel set cancelRequested"
+        );
+    }
+}
+
+#[test]
+fn r_cancel_2_refused_once_packaging_even_after_an_accepted_cancel() {
+    let mut w = World::to(JobState::Transferring);
+    w.cancel().unwrap();
+    w.finish("D1", TransferResult::Completed).unwrap();
+    assert_eq!(w.state(), JobState::Packaging);
+    let e = w.err(Command::Cancel { job: w.job.clone() });
+    assert_eq!(e.rule(), Rule::Cancel2);
+    w.ship_back().unwrap();
+    let e = w.err(Command::Cancel { job: w.job.clone() });
+    assert_eq!(
+        e,
+        Error::CancelNotAllowed { job: name("job-1"), state: JobState::Completed, rule: Rule::Cancel2 }
+    );
+}
+
+#[test]
+fn r_cancel_2_message_names_operation_state_and_rule() {
+    let mut w = World::to(JobState::Packaging);
+    let e = w.cancel().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "cancel refused for job 'job-1' in state Packaging: once the job is in Packaging, Completed or Closed \
+         every cancel is refused, whether or not one was accepted before [R-CANCEL-2]"
+    );
+}
+
+#[test]
+fn r_cancel_3_repeated_cancel_is_accepted_and_changes_nothing() {
+    // The states a cancelled job can still be in while accepting cancels: Shipping (waiting for
+    // its package) and Transferring (a drive still copying). A cancel in Creating or Received
+    // moves the job on at once (R-CANCEL-4, R-CANCEL-8).
+    for state in [JobState::Shipping, JobState::Transferring] {
+        let mut w = World::to(state);
+        w.cancel().unwrap();
+        let after_first = w.registry.peek("job-1").unwrap().clone();
+        let again = w.cancel().unwrap();
+        assert!(matches!(again.change, Change::CancelRequested { .. }));
+        let after_second = w.registry.peek("job-1").unwrap();
+        assert_eq!(after_second.state(), after_first.state());
+        assert_eq!(after_second.drive_list(), after_first.drive_list());
+        assert_eq!(after_second.state_entered_at(), after_first.state_entered_at());
+        assert!(after_second.cancel_requested());
+    }
+}
+
+#[test]
+fn r_cancel_4_cancel_in_creating_completes_at_once_and_starts_retention() {
+    let mut w = World::import();
+    let event = w.cancel().unwrap();
+    assert_eq!(event.change, Change::CancelRequested { state: JobState::Completed });
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!(job.state(), JobState::Completed);
+    assert_eq!(job.state_entered_at(), event.at);
+    assert_eq!(job.removal_at(w.registry.policy()), Some(event.at + 90 * DAY));
+    assert!(job.drive_list().iter().all(|d| d.state == DriveState::Specified));
+}
+
+#[test]
+fn r_cancel_5_cancel_in_shipping_waits_for_the_package_and_copies_nothing() {
+    let mut w = World::to(JobState::Shipping);
+    let event = w.cancel().unwrap();
+    assert_eq!(event.change, Change::CancelRequested { state: JobState::Shipping });
+    assert_eq!(w.state(), JobState::Shipping);
+    assert!(w.registry.peek("job-1").unwrap().cancel_requested());
+    // The package arrives: nothing is copied, the drives go straight to Packaging.
+    let arrived = w.arrive(&["D1", "D2"]);
+    assert_eq!(
+        arrived.change,
+        Change::PackageReceived { drives: vec![drive("D1"), drive("D2")], state: JobState::Packaging }
+    );
+    assert_eq!(w.drive_state("D1"), DriveState::Received);
+    assert_eq!(w.drive_state("D3"), DriveState::NeverReceived);
+    let e = w.start("D1").unwrap_err();
+    assert_eq!(e.rule(), Rule::Flow3);
+    assert_eq!(w.ship_back().unwrap().change, Change::ShippedBack { state: JobState::Completed });
+    assert_eq!(w.drive_state("D1"), DriveState::ShippedBack);
+    assert_eq!(w.drive_state("D3"), DriveState::NeverReceived);
+}
+
+#[test]
+fn r_cancel_6_drives_transferring_at_the_cancel_keep_transferring_and_their_bytes_count() {
+    let mut w = World::to(JobState::Transferring);
+    w.progress("D1", 100).unwrap();
+    let cancel = w.cancel().unwrap();
+    assert_eq!(cancel.change, Change::CancelRequested { state: JobState::Transferring });
+    assert_eq!(w.drive_state("D1"), DriveState::Transferring);
+    w.progress("D1", 50).unwrap();
+    assert_eq!(w.bytes("D1"), 150);
+    let finished = w.finish("D1", TransferResult::Completed).unwrap();
+    assert_eq!(
+        finished.change,
+        Change::TransferFinished {
+            drive: drive("D1"),
+            result: TransferResult::Completed,
+            state: JobState::Packaging
+        }
+    );
+    assert_eq!(w.bytes("D1"), 150);
+    assert_eq!(w.drive_state("D1"), DriveState::Completed);
+}
+
+#[test]
+fn r_cancel_7_no_drive_starts_a_transfer_after_a_cancel() {
+    let mut w = World::to(JobState::Transferring);
+    w.cancel().unwrap();
+    let e = w.err(Command::StartTransfer { job: w.job.clone(), drive: drive("D2") });
+    assert_eq!(
+        e,
+        Error::InvalidStateTransition {
+            operation: Operation::StartTransfer,
+            job: name("job-1"),
+            state: JobState::Transferring,
+            drive: None,
+            rule: Rule::Cancel7
+        }
+    );
+    assert!(
+        e.to_string().contains("no drive starts a transfer after a cancel was requested [R-CANCEL-7]"),
+        "{e}"
+    );
+    assert_eq!(w.drive_state("D2"), DriveState::Received);
+}
+
+#[test]
+fn r_cancel_8_cancelled_job_goes_to_packaging_when_nothing_copies_and_ends_completed_never_closed() {
+    // Cancelled in Received: nothing copies, so Packaging at once.
+    let mut w = World::to(JobState::Received);
+    assert_eq!(w.cancel().unwrap().change, Change::CancelRequested { state: JobState::Packaging });
+    assert_eq!(w.ship_back().unwrap().change, Change::ShippedBack { state: JobState::Completed });
+
+    // Cancelled while a drive copies, and that drive ends with errors: still Completed.
+    let mut w = World::to(JobState::Transferring);
+    w.cancel().unwrap();
+    assert_eq!(w.state(), JobState::Transferring);
+    w.finish("D1", TransferResult::CompletedMoreInfo).unwrap();
+    assert_eq!(w.state(), JobState::Packaging);
+    assert_eq!(w.ship_back().unwrap().change, Change::ShippedBack { state: JobState::Completed });
+    assert!(["D1", "D2", "D3"].iter().all(|d| w.drive_state(d) == DriveState::ShippedBack));
+}
+
+#[test]
+fn r_cancel_9_cancelled_job_with_nothing_at_the_datacenter_completes_directly() {
+    // Cancel first, then the package never comes.
+    let mut w = World::to(JobState::Shipping);
+    w.cancel().unwrap();
+    let shipped_at = w.registry.peek("job-1").unwrap().state_entered_at();
+    let fired = w.registry.handle_timeout(shipped_at + 14 * DAY);
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].change, Change::NeverReceived { state: JobState::Completed });
+    assert!(["D1", "D2", "D3"].iter().all(|d| w.drive_state(d) == DriveState::NeverReceived));
+
+    // The package never comes, then the customer cancels.
+    let mut w = World::to(JobState::Shipping);
+    let shipped_at = w.registry.peek("job-1").unwrap().state_entered_at();
+    let fired = w.registry.handle_timeout(shipped_at + 14 * DAY);
+    assert_eq!(fired[0].change, Change::NeverReceived { state: JobState::Shipping });
+    w.now = shipped_at + 15 * DAY;
+    assert_eq!(w.cancel().unwrap().change, Change::CancelRequested { state: JobState::Completed });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The normal flow
+
+#[test]
+fn r_flow_1_a_job_is_marked_shipping_only_from_creating() {
+    for state in ALL_STATES {
+        let mut w = World::to(state);
+        let shippable = w.registry.peek("job-1").unwrap().capabilities(&Policy::default()).is_shippable;
+        let result = w.run(Command::Ship { job: w.job.clone(), carrier: None, tracking_number: None });
+        match state {
+            JobState::Creating => {
+                assert!(shippable);
+                assert_eq!(result.unwrap().change, Change::Shipped { delivery_package: None });
+                assert_eq!(w.state(), JobState::Shipping);
+            }
+            JobState::Shipping
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Packaging
+            | JobState::Completed
+            | JobState::Closed => {
+                assert!(!shippable);
+                assert_eq!(result.unwrap_err().rule(), Rule::Flow1);
+            }
+        }
+    }
+}
+
+#[test]
+fn r_flow_2_import_package_marks_listed_drives_received_and_the_rest_never_received() {
+    let mut w = World::to(JobState::Shipping);
+    let e = w.arrive(&["D1", "D3"]);
+    assert_eq!(
+        e.change,
+        Change::PackageReceived { drives: vec![drive("D1"), drive("D3")], state: JobState::Received }
+    );
+    assert_eq!(w.drive_state("D1"), DriveState::Received);
+    assert_eq!(w.drive_state("D2"), DriveState::NeverReceived);
+    assert_eq!(w.drive_state("D3"), DriveState::Received);
+}
+
+#[test]
+fn r_flow_2_export_package_adds_its_drives() {
+    let mut w = World::new(Policy::default());
+    w.ok(Command::Create { job: w.job.clone(), job_type: JobType::Export, drives: vec![] });
+    assert!(w.registry.peek("job-1").unwrap().drive_list().is_empty());
+    w.ship();
+    w.arrive(&["E1", "E2"]);
+    assert_eq!(w.state(), JobState::Received);
+    assert_eq!(w.drive_state("E1"), DriveState::Received);
+    assert_eq!(w.drive_state("E2"), DriveState::Received);
+}
+
+#[test]
+fn r_flow_2_package_refused_outside_shipping_and_for_unknown_drives() {
+    for state in ALL_STATES {
+        if state == JobState::Shipping {
+            continue;
+        }
+        let mut w = World::to(state);
+        let e = w.err(Command::PackageReceived { job: w.job.clone(), drives: vec![drive("D1")] });
+        assert_eq!(e.rule(), Rule::Flow2, "in {state}");
+    }
+    let mut w = World::to(JobState::Shipping);
+    let e = w.err(Command::PackageReceived { job: w.job.clone(), drives: vec![drive("D1"), drive("X9")] });
+    assert_eq!(
+        e,
+        Error::DriveNotFound {
+            operation: Operation::PackageReceived,
+            job: name("job-1"),
+            state: JobState::Shipping,
+            drive: drive("X9")
+        }
+    );
+}
+
+#[test]
+fn r_flow_3_a_transfer_starts_only_on_a_received_drive_and_the_job_becomes_transferring() {
+    let mut w = World::to(JobState::Shipping);
+    w.arrive(&["D1", "D2"]);
+    assert_eq!(
+        w.start("D1").unwrap().change,
+        Change::TransferStarted { drive: drive("D1"), state: JobState::Transferring }
+    );
+    // Not a received drive: already copying, never arrived.
+    for d in ["D1", "D3"] {
+        let e = w.err(Command::StartTransfer { job: w.job.clone(), drive: drive(d) });
+        assert_eq!(e.rule(), Rule::Flow3);
+        assert!(matches!(e, Error::InvalidStateTransition { drive: Some(_), .. }));
+    }
+    // Not a job in Received or Transferring.
+    for state in [JobState::Creating, JobState::Shipping, JobState::Packaging, JobState::Completed] {
+        let mut w = World::to(state);
+        assert_eq!(
+            w.err(Command::StartTransfer { job: w.job.clone(), drive: drive("D1") }).rule(),
+            Rule::Flow3
+        );
+    }
+}
+
+#[test]
+fn r_flow_4_progress_and_finish_apply_only_to_a_transferring_drive() {
+    let mut w = World::to(JobState::Transferring);
+    for d in ["D2", "D3"] {
+        let e = w.err(Command::Progress { job: w.job.clone(), drive: drive(d), bytes: 1 });
+        assert_eq!(e.rule(), Rule::Flow4);
+        let e = w.err(Command::FinishTransfer {
+            job: w.job.clone(),
+            drive: drive(d),
+            result: TransferResult::Completed,
+        });
+        assert_eq!(e.rule(), Rule::Flow4);
+    }
+    w.progress("D1", 7).unwrap();
+    assert_eq!(w.bytes("D1"), 7);
+    w.finish("D1", TransferResult::Completed).unwrap();
+    assert_eq!(
+        w.err(Command::Progress { job: w.job.clone(), drive: drive("D1"), bytes: 1 }).rule(),
+        Rule::Flow4
+    );
+}
+
+#[test]
+fn r_flow_5_the_job_goes_to_packaging_as_soon_as_no_drive_is_left_to_copy() {
+    let mut w = World::to(JobState::Shipping);
+    w.arrive(&["D1", "D2"]);
+    w.start("D1").unwrap();
+    w.start("D2").unwrap();
+    w.finish("D1", TransferResult::Completed).unwrap();
+    assert_eq!(w.state(), JobState::Transferring);
+    let last = w.finish("D2", TransferResult::CompletedMoreInfo).unwrap();
+    assert_eq!(
+        last.change,
+        Change::TransferFinished {
+            drive: drive("D2"),
+            result: TransferResult::CompletedMoreInfo,
+            state: JobState::Packaging
+        }
+    );
+}
+
+#[test]
+fn r_flow_6_ship_back_completes_a_clean_job_and_closes_one_with_errors() {
+    let mut clean = World::to(JobState::Packaging);
+    assert_eq!(clean.ship_back().unwrap().change, Change::ShippedBack { state: JobState::Completed });
+    assert!(["D1", "D2", "D3"].iter().all(|d| clean.drive_state(d) == DriveState::ShippedBack));
+
+    let with_errors = World::to(JobState::Closed);
+    assert_eq!(with_errors.state(), JobState::Closed);
+
+    // A drive that never arrived makes the job Closed too; it stays NeverReceived.
+    let mut w = World::to(JobState::Shipping);
+    w.arrive(&["D1"]);
+    w.start("D1").unwrap();
+    w.finish("D1", TransferResult::Completed).unwrap();
+    assert_eq!(w.ship_back().unwrap().change, Change::ShippedBack { state: JobState::Closed });
+    assert_eq!(w.drive_state("D1"), DriveState::ShippedBack);
+    assert_eq!(w.drive_state("D2"), DriveState::NeverReceived);
+
+    for state in [
+        JobState::Creating,
+        JobState::Shipping,
+        JobState::Received,
+        JobState::Transferring,
+        JobState::Completed,
+    ] {
+        let mut w = World::to(state);
+        assert_eq!(w.err(Command::ShipBack { job: w.job.clone() }).rule(), Rule::Flow6);
+    }
+}
+
+#[test]
+fn r_flow_7_states_only_move_forward_along_a_whole_life() {
+    let mut w = World::import();
+    let mut seen = vec![w.state()];
+    w.ship();
+    seen.push(w.state());
+    w.arrive(&["D1", "D2", "D3"]);
+    seen.push(w.state());
+    for d in ["D1", "D2", "D3"] {
+        w.start(d).unwrap();
+        seen.push(w.state());
+        w.progress(d, 10).unwrap();
+        w.finish(d, TransferResult::Completed).unwrap();
+        seen.push(w.state());
+    }
+    w.ship_back().unwrap();
+    seen.push(w.state());
+    assert!(seen.windows(2).all(|p| p[0].step() <= p[1].step()), "{seen:?}");
+    assert_eq!(seen.first(), Some(&JobState::Creating));
+    assert_eq!(seen.last(), Some(&JobState::Completed));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete and what follows
+
+#[test]
+fn r_delete_1_accepted_in_creating_completed_closed() {
+    for state in [JobState::Creating, JobState::Completed, JobState::Closed] {
+        let mut w = World::to(state);
+        assert!(w.registry.peek("job-1").unwrap().capabilities(&Policy::default()).is_deletable);
+        assert_eq!(w.delete().unwrap().change, Change::Deleted);
+        assert!(w.registry.peek("job-1").is_none());
+        assert_eq!(w.registry.next_deadline(), None, "a deleted job's timer is gone too");
+    }
+}
+
+#[test]
+fn r_delete_2_refused_in_shipping_received_transferring_packaging() {
+    for state in [JobState::Shipping, JobState::Received, JobState::Transferring, JobState::Packaging] {
+        let mut w = World::to(state);
+        assert!(!w.registry.peek("job-1").unwrap().capabilities(&Policy::default()).is_deletable);
+        let e = w.err(Command::Delete { job: w.job.clone() });
+        assert_eq!(e, Error::DeleteNotAllowed { job: name("job-1"), state, rule: Rule::Delete2 });
+    }
+}
+
+/// Every command, aimed at `job-1`.
+fn every_command(job: &JobName) -> Vec<Command> {
+    let job = job.clone();
+    vec![
+        Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
+        Command::Cancel { job: job.clone() },
+        Command::Delete { job: job.clone() },
+        Command::PackageReceived { job: job.clone(), drives: vec![drive("D1")] },
+        Command::StartTransfer { job: job.clone(), drive: drive("D1") },
+        Command::Progress { job: job.clone(), drive: drive("D1"), bytes: 1 },
+        Command::FinishTransfer { job: job.clone(), drive: drive("D1"), result: TransferResult::Completed },
+        Command::ShipBack { job },
+    ]
+}
+
+#[test]
+fn r_gone_1_every_operation_on_a_deleted_or_expired_job_answers_job_not_found() {
+    let mut deleted = World::import();
+    deleted.delete().unwrap();
+    let mut expired = World::import();
+    expired.now += 14 * DAY;
+    let mut retained = World::to(JobState::Closed);
+    retained.now += 90 * DAY;
+    for w in [&mut deleted, &mut expired, &mut retained] {
+        for command in every_command(&w.job.clone()) {
+            let op = command.operation();
+            assert_eq!(w.run(command).unwrap_err(), Error::JobNotFound { operation: op, job: name("job-1") });
+        }
+        let now = w.step();
+        let job = w.job.clone();
+        assert_eq!(w.registry.get(now, &job).result.unwrap_err().code(), "JobNotFound");
+        assert!(w.registry.list(now).result.unwrap().is_empty());
+        assert!(w.registry.is_empty());
+    }
+}
+
+#[test]
+fn r_gone_2_a_new_job_may_take_a_removed_name_and_shares_nothing_with_the_old_one() {
+    let mut w = World::to(JobState::Transferring);
+    w.progress("D1", 500).unwrap();
+    w.cancel().unwrap();
+    w.finish("D1", TransferResult::Completed).unwrap();
+    w.ship_back().unwrap();
+    w.delete().unwrap();
+    let created = w.ok(Command::Create { job: w.job.clone(), job_type: JobType::Export, drives: vec![] });
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!(job.job_type(), JobType::Export);
+    assert_eq!(job.state(), JobState::Creating);
+    assert!(!job.cancel_requested());
+    assert!(job.drive_list().is_empty());
+    assert_eq!(job.delivery_package(), None);
+    assert_eq!(job.created_at(), created.at);
+    assert_eq!(w.registry.next_deadline().unwrap().at, created.at + 14 * DAY);
+}
+
+#[test]
+fn r_input_2_a_name_in_use_cannot_be_created_again() {
+    let mut w = World::to(JobState::Completed);
+    let e = w.err(Command::Create { job: w.job.clone(), job_type: JobType::Export, drives: vec![] });
+    assert_eq!(e, Error::JobAlreadyExists { job: name("job-1"), state: JobState::Completed });
+    assert_eq!(
+        e.to_string(),
+        "create refused: the name 'job-1' is in use by a job in state Completed [R-INPUT-2]"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers
+
+#[test]
+fn r_timer_1_a_job_left_in_creating_is_removed_at_creation_plus_14_days_exactly() {
+    let mut w = World::import();
+    let created = w.registry.peek("job-1").unwrap().created_at();
+    let deadline = created + 14 * DAY;
+    assert_eq!(w.registry.peek("job-1").unwrap().removal_at(w.registry.policy()), Some(deadline));
+    assert!(w.registry.get(deadline - NS, &w.job.clone()).result.is_ok());
+    let outcome = w.registry.get(deadline, &w.job.clone());
+    assert_eq!(outcome.result.unwrap_err().code(), "JobNotFound");
+    assert_eq!(
+        outcome.timers,
+        vec![Event { at: deadline, job: name("job-1"), change: Change::CreatingExpired }]
+    );
+}
+
+#[test]
+fn r_timer_2_a_package_not_arrived_14_days_after_shipping_makes_the_drives_never_received() {
+    let mut w = World::to(JobState::Shipping);
+    let shipped = w.registry.peek("job-1").unwrap().state_entered_at();
+    let deadline = shipped + 14 * DAY;
+    let next = w.registry.next_deadline().unwrap();
+    assert_eq!((next.at, next.timer), (deadline, Timer::NeverReceived));
+    assert!(w.registry.handle_timeout(deadline - NS).is_empty());
+    assert_eq!(w.drive_state("D1"), DriveState::Specified);
+    let fired = w.registry.handle_timeout(deadline);
+    assert_eq!(
+        fired,
+        vec![Event {
+            at: deadline,
+            job: name("job-1"),
+            change: Change::NeverReceived { state: JobState::Shipping }
+        }]
+    );
+    assert!(["D1", "D2", "D3"].iter().all(|d| w.drive_state(d) == DriveState::NeverReceived));
+    assert!(w.registry.peek("job-1").unwrap().package_overdue());
+    assert_eq!(w.registry.next_deadline(), None, "no timer runs while the operators are alerted");
+    // Decision: a late package is still accepted.
+    w.now = deadline + DAY;
+    w.arrive(&["D1"]);
+    assert_eq!(w.state(), JobState::Received);
+    assert_eq!(w.drive_state("D1"), DriveState::Received);
+    assert_eq!(w.drive_state("D2"), DriveState::NeverReceived);
+}
+
+#[test]
+fn r_timer_3_a_finished_job_is_visible_until_entered_plus_90_days_and_gone_at_that_instant() {
+    for state in [JobState::Completed, JobState::Closed] {
+        let mut w = World::to(state);
+        let entered = w.registry.peek("job-1").unwrap().state_entered_at();
+        let deadline = entered + 90 * DAY;
+        let job = w.job.clone();
+        assert_eq!(w.registry.peek("job-1").unwrap().removal_at(w.registry.policy()), Some(deadline));
+        let before = w.registry.get(deadline - NS, &job);
+        assert!(before.timers.is_empty());
+        assert_eq!(before.result.unwrap().state(), state);
+        let at = w.registry.get(deadline, &job);
+        assert_eq!(
+            at.timers,
+            vec![Event { at: deadline, job: job.clone(), change: Change::RetentionExpired }]
+        );
+        assert!(at.result.is_err());
+    }
+}
+
+#[test]
+fn r_timer_3_retention_follows_the_policy() {
+    let policy = Policy { retention_days: 1, ..Policy::default() };
+    let mut w = World::import_with(policy);
+    let cancelled = w.cancel().unwrap();
+    assert_eq!(w.registry.next_deadline().unwrap().at, cancelled.at + DAY);
+}
+
+#[test]
+fn r_timer_4_due_timers_fire_in_time_order_before_the_operation() {
+    let mut r = Registry::default();
+    let at = |h: i64| t0() + SignedDuration::from_hours(h);
+    for (i, n) in ["c", "a", "b"].iter().enumerate() {
+        let created = at(i as i64);
+        r.execute(created, &Command::Create { job: name(n), job_type: JobType::Export, drives: vec![] })
+            .result
+            .unwrap();
+    }
+    // "a" was created second but "c" first: timers fire by deadline, not by name.
+    let outcome =
+        r.execute(at(0) + 14 * DAY + SignedDuration::from_hours(1), &Command::Cancel { job: name("b") });
+    let fired: Vec<&str> = outcome.timers.iter().map(|e| e.job.as_str()).collect();
+    assert_eq!(fired, ["c", "a"]);
+    assert!(outcome.result.is_ok(), "b is still there: its deadline is an hour later");
+    // A timer that fires can start another that is already due: both fire, in order.
+    let policy = Policy { retention_days: 0, ..Policy::default() };
+    let mut w = World::import_with(policy);
+    w.ship();
+    w.cancel().unwrap();
+    let shipped = w.registry.peek("job-1").unwrap().state_entered_at();
+    let fired = w.registry.handle_timeout(shipped + 14 * DAY);
+    let kinds: Vec<Option<Timer>> = fired.iter().map(Event::timer).collect();
+    assert_eq!(kinds, [Some(Timer::NeverReceived), Some(Timer::RetentionExpired)]);
+}
+
+#[test]
+fn r_timer_5_a_deadline_beyond_the_time_type_never_fires() {
+    let mut r = Registry::default();
+    let late = Timestamp::MAX - DAY;
+    let job = name("late");
+    r.execute(late, &Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![] })
+        .result
+        .unwrap();
+    assert_eq!(r.next_deadline(), None);
+    assert!(r.handle_timeout(Timestamp::MAX).is_empty());
+    assert!(r.get(Timestamp::MAX, &job).result.is_ok());
+    assert_eq!(r.peek("late").unwrap().removal_at(r.policy()), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusals, input, clock, events
+
+#[test]
+fn r_refuse_1_a_refused_operation_changes_nothing() {
+    // World::err asserts equality before and after; here, every refused command in every state.
+    for state in ALL_STATES {
+        let w = World::to(state);
+        for command in every_command(&w.job.clone()) {
+            let mut trial = World { registry: w.registry.clone(), now: w.now, job: w.job.clone() };
+            let before = trial.registry.clone();
+            if trial.run(command).is_err() {
+                assert_eq!(trial.registry, before, "in {state}");
+            }
+        }
+    }
+}
+
+#[test]
+fn r_input_1_malformed_input_is_refused_with_a_typed_error() {
+    let mut w = World::new(Policy::default());
+    let job = w.job.clone();
+    let eleven: Vec<DriveId> = (0..11).map(|i| drive(&format!("D{i}"))).collect();
+    let cases = [
+        (
+            Command::Create { job: job.clone(), job_type: JobType::Import, drives: eleven },
+            Problem::TooManyDrives { count: 11 },
+        ),
+        (
+            Command::Create {
+                job: job.clone(),
+                job_type: JobType::Import,
+                drives: vec![drive("D1"), drive("D1")],
+            },
+            Problem::DuplicateDrive { drive: drive("D1") },
+        ),
+        (Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![] }, Problem::NoDrives),
+        (
+            Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![drive("D1")] },
+            Problem::DrivesOnExport,
+        ),
+    ];
+    for (command, problem) in cases {
+        assert_eq!(w.err(command), Error::InvalidRequest { operation: Operation::Create, problem });
+    }
+    let ten: Vec<DriveId> = (0..10).map(|i| drive(&format!("D{i}"))).collect();
+    w.ok(Command::Create { job: job.clone(), job_type: JobType::Import, drives: ten });
+
+    let mut w = World::to(JobState::Transferring);
+    w.progress("D1", u64::MAX).unwrap();
+    let e = w.err(Command::Progress { job: w.job.clone(), drive: drive("D1"), bytes: 1 });
+    assert_eq!(
+        e,
+        Error::InvalidRequest {
+            operation: Operation::Progress,
+            problem: Problem::BytesOverflow { drive: drive("D1") }
+        }
+    );
+    let e = w.err(Command::Progress { job: w.job.clone(), drive: drive("NOPE"), bytes: 1 });
+    assert_eq!(e.code(), "DriveNotFound");
+    let e = w.err(Command::PackageReceived { job: w.job.clone(), drives: vec![] });
+    assert_eq!(e.rule(), Rule::Flow2, "the state is checked before the list");
+
+    let mut w = World::to(JobState::Shipping);
+    assert_eq!(
+        w.err(Command::PackageReceived { job: w.job.clone(), drives: vec![] }).code(),
+        "InvalidRequest"
+    );
+    let e = w.err(Command::PackageReceived { job: w.job.clone(), drives: vec![drive("D1"), drive("D1")] });
+    assert_eq!(
+        e,
+        Error::InvalidRequest {
+            operation: Operation::PackageReceived,
+            problem: Problem::DuplicateDrive { drive: drive("D1") }
+        }
+    );
+
+    assert_eq!(JobName::new("").unwrap_err(), Problem::EmptyJobName);
+    assert_eq!(JobName::new(&"x".repeat(65)).unwrap_err(), Problem::JobNameTooLong { len: 65 });
+}
+
+#[test]
+fn r_input_1_extreme_timestamps_are_handled_without_panicking() {
+    for at in [Timestamp::MIN, Timestamp::MAX] {
+        let mut r = Registry::default();
+        let job = name("edge");
+        r.execute(
+            at,
+            &Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![drive("D1")] },
+        )
+        .result
+        .unwrap();
+        r.execute(at, &Command::Ship { job: job.clone(), carrier: None, tracking_number: None })
+            .result
+            .unwrap();
+        r.execute(Timestamp::MIN, &Command::Cancel { job: job.clone() }).result.unwrap();
+        let _ = r.handle_timeout(Timestamp::MAX);
+        let _ = r.get(Timestamp::MAX, &job);
+        if let Some(job) = r.peek("edge") {
+            job.check_invariants().unwrap();
+        }
+    }
+}
+
+#[test]
+fn r_clock_1_an_earlier_now_counts_as_the_jobs_last_instant() {
+    let mut w = World::to(JobState::Shipping);
+    let last = w.registry.peek("job-1").unwrap().updated_at();
+    let earlier = last - DAY;
+    let event = w.registry.execute(earlier, &Command::Cancel { job: w.job.clone() }).result.unwrap();
+    assert_eq!(event.at, last, "the cancel is recorded at the job's last instant, not before it");
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!(job.updated_at(), last);
+    job.check_invariants().unwrap();
+    // A new job has no history: it is created at the instant given.
+    let other = name("job-2");
+    let created = w
+        .registry
+        .execute(earlier, &Command::Create { job: other, job_type: JobType::Export, drives: vec![] })
+        .result
+        .unwrap();
+    assert_eq!(created.at, earlier);
+}
+
+#[test]
+fn r_event_1_replaying_the_events_rebuilds_the_registry() {
+    let mut r = Registry::default();
+    let mut log = Vec::new();
+    let j1 = name("job-1");
+    let j2 = name("job-2");
+    let mut now = t0();
+    let mut run = |r: &mut Registry, log: &mut Vec<Event>, c: Command, dt: SignedDuration| {
+        now += dt;
+        let outcome = r.execute(now, &c);
+        log.extend(outcome.timers);
+        if let Ok(e) = outcome.result {
+            log.push(e);
+        }
+    };
+    let h = SignedDuration::from_hours(1);
+    run(
+        &mut r,
+        &mut log,
+        Command::Create {
+            job: j1.clone(),
+            job_type: JobType::Import,
+            drives: vec![drive("D1"), drive("D2")],
+        },
+        h,
+    );
+    run(&mut r, &mut log, Command::Create { job: j2.clone(), job_type: JobType::Export, drives: vec![] }, h);
+    run(
+        &mut r,
+        &mut log,
+        Command::Ship { job: j1.clone(), carrier: Some("UPS".into()), tracking_number: None },
+        h,
+    );
+    run(&mut r, &mut log, Command::PackageReceived { job: j1.clone(), drives: vec![drive("D1")] }, h);
+    run(&mut r, &mut log, Command::StartTransfer { job: j1.clone(), drive: drive("D1") }, h);
+    run(&mut r, &mut log, Command::Progress { job: j1.clone(), drive: drive("D1"), bytes: 42 }, h);
+    run(&mut r, &mut log, Command::Cancel { job: j1.clone() }, h);
+    run(&mut r, &mut log, Command::Cancel { job: j2.clone() }, 20 * DAY); // j2 expired first
+    run(
+        &mut r,
+        &mut log,
+        Command::FinishTransfer { job: j1.clone(), drive: drive("D1"), result: TransferResult::Completed },
+        h,
+    );
+    run(&mut r, &mut log, Command::ShipBack { job: j1.clone() }, h);
+    assert!(log.iter().any(|e| e.change == Change::CreatingExpired));
+    let rebuilt = Registry::replay(Policy::default(), &log).unwrap();
+    assert_eq!(rebuilt, r);
+    // The log survives JSON.
+    let json = serde_json::to_string(&log).unwrap();
+    let back: Vec<Event> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, log);
+}
+
+#[test]
+fn r_event_1_an_event_that_does_not_follow_is_refused_and_changes_nothing() {
+    let mut w = World::to(JobState::Packaging);
+    let before = w.registry.clone();
+    let at = w.now + SignedDuration::from_hours(1);
+    let forged = [
+        // A cancel in Packaging.
+        Event { at, job: name("job-1"), change: Change::CancelRequested { state: JobState::Packaging } },
+        // A ship-back that claims the wrong final state.
+        Event { at, job: name("job-1"), change: Change::ShippedBack { state: JobState::Closed } },
+        // A timer that is not due.
+        Event { at, job: name("job-1"), change: Change::RetentionExpired },
+        // A job that does not exist.
+        Event { at, job: name("job-9"), change: Change::Deleted },
+        // An instant before the job's last one.
+        Event { at: t0(), job: name("job-1"), change: Change::ShippedBack { state: JobState::Completed } },
+    ];
+    for event in &forged {
+        assert!(w.registry.apply(event).is_err(), "{event:?} was applied");
+        assert_eq!(w.registry, before);
+    }
+    let good = Event { at, job: name("job-1"), change: Change::ShippedBack { state: JobState::Completed } };
+    w.registry.apply(&good).unwrap();
+    assert_eq!(w.state(), JobState::Completed);
+}
+
+#[test]
+fn r_event_1_registry_survives_json() {
+    let w = World::to(JobState::Transferring);
+    let json = serde_json::to_string(&w.registry).unwrap();
+    let back: Registry = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, w.registry);
+    // A job whose invariants do not hold is refused when deserialized.
+    let broken = json.replace(
+        "\"state\":\"Transferring\",\"cancelRequested\":false",
+        "\"state\":\"Creating\",\"cancelRequested\":false",
+    );
+    assert_ne!(broken, json);
+    assert!(serde_json::from_str::<Registry>(&broken).is_err());
+}
