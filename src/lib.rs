@@ -82,8 +82,10 @@ mod policy;
 mod registry;
 mod rule;
 mod rules;
+mod scenario;
 mod state;
 mod timer;
+mod transcript;
 
 pub use command::Command;
 pub use error::{Error, Operation, Problem};
@@ -94,5 +96,7 @@ pub use name::{DriveId, JobName, MAX_NAME_LEN};
 pub use policy::{CancelWindow, Policy};
 pub use registry::{Outcome, Registry};
 pub use rule::Rule;
+pub use scenario::{Action, Read, Scenario, ScenarioError, Step};
 pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
+pub use transcript::{ErrorView, JobView, Line, StepLine, StepResult, Transcript, replay};

@@ -115,7 +115,7 @@ impl Rule {
     pub fn statement(self) -> &'static str {
         match self {
             Rule::Cancel1 => {
-                "a cancel is accepted only before the job reaches Packaging: in Creating, Shipping, Received or Transferring (or the narrower window the policy names)"
+                "a cancel is accepted only in the states of the policy's cancel window; by default before the job reaches Packaging: in Creating, Shipping, Received or Transferring"
             }
             Rule::Cancel2 => {
                 "once the job is in Packaging, Completed or Closed every cancel is refused, whether or not one was accepted before"

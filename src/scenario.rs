@@ -1,0 +1,242 @@
+//! Scenario files: small stories of one or more jobs, written by hand, replayed by
+//! [`replay`](crate::replay).
+//!
+//! ```json
+//! {
+//!   "title": "Cancel while a drive is copying",
+//!   "policy": { "retentionDays": 90, "creatingExpiryDays": 14, "shippingExpiryDays": 14 },
+//!   "steps": [
+//!     { "at": "2026-01-05T09:00:00Z", "op": "create", "job": "job-1", "type": "Import", "drives": ["D1", "D2"] },
+//!     { "at": "2026-01-06T09:00:00Z", "op": "ship", "job": "job-1", "carrier": "FedEx", "trackingNumber": "123" },
+//!     { "at": "2026-01-10T10:00:00Z", "op": "cancel", "job": "job-1" }
+//!   ]
+//! }
+//! ```
+//!
+//! `title` and `policy` are optional. The operations and their fields are those of
+//! [`Command`] (`create`, `ship`, `cancel`, `delete`, `packageReceived`, `startTransfer`,
+//! `progress`, `finishTransfer`, `shipBack`) plus the reads `get` (`job`) and `list`. Steps'
+//! `at` never decrease. A malformed file is refused with a [`ScenarioError`] naming the step
+//! and the field.
+
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::command::Command;
+use crate::error::Operation;
+use crate::name::JobName;
+use crate::policy::Policy;
+
+/// A story to replay: a title, the policy it runs under, and its steps in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scenario {
+    /// What the story shows, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The durations and cancel window the story runs under (the service's, unless given).
+    #[serde(default)]
+    pub policy: Policy,
+    /// The steps, oldest first.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a scenario: an input at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// When the step happens.
+    pub at: Timestamp,
+    /// What happens.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What a step does: a command, or one of the two reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Action {
+    /// A command that may change a job.
+    Command(Command),
+    /// A read: `get` or `list`.
+    Read(Read),
+}
+
+/// The reads a scenario may make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Read {
+    /// Read one job.
+    Get {
+        /// The job.
+        job: JobName,
+    },
+    /// List every job.
+    List,
+}
+
+impl Action {
+    /// The operation the step performs.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Action::Command(command) => command.operation(),
+            Action::Read(Read::Get { .. }) => Operation::Get,
+            Action::Read(Read::List) => Operation::List,
+        }
+    }
+}
+
+/// Why a scenario file was refused: where (the step, 1-based, and the field) and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[error("{}{}: {message}", step.map(|n| format!("step {n}")).unwrap_or_else(|| "scenario".into()), field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+pub struct ScenarioError {
+    /// The step, counting from 1; `None` for the file as a whole.
+    pub step: Option<usize>,
+    /// The field, where one is to blame.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn new(step: Option<usize>, field: Option<&str>, message: impl Into<String>) -> Self {
+        ScenarioError { step, field: field.map(str::to_string), message: message.into() }
+    }
+}
+
+/// The fields each operation takes, besides `at` and `op`: (name, required).
+fn fields_of(op: &str) -> Option<&'static [(&'static str, bool)]> {
+    Some(match op {
+        "create" => &[("job", true), ("type", true), ("drives", false)],
+        "ship" => &[("job", true), ("carrier", false), ("trackingNumber", false)],
+        "cancel" | "delete" | "get" | "shipBack" => &[("job", true)],
+        "list" => &[],
+        "packageReceived" => &[("job", true), ("drives", true)],
+        "startTransfer" => &[("job", true), ("drive", true)],
+        "progress" => &[("job", true), ("drive", true), ("bytes", true)],
+        "finishTransfer" => &[("job", true), ("drive", true), ("result", true)],
+        _ => return None,
+    })
+}
+
+impl Scenario {
+    /// Reads a scenario from its JSON text, checking every step field by field.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ScenarioError::new(None, None, e.to_string()))?;
+        let Value::Object(top) = value else {
+            return Err(ScenarioError::new(None, None, "a scenario is a JSON object"));
+        };
+        for key in top.keys() {
+            if !matches!(key.as_str(), "title" | "policy" | "steps") {
+                return Err(ScenarioError::new(
+                    None,
+                    Some(key),
+                    "unknown field; expected title, policy or steps",
+                ));
+            }
+        }
+        let title = match top.get("title") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse::<String>(v, None, "title")?),
+        };
+        let policy = match top.get("policy") {
+            None | Some(Value::Null) => Policy::default(),
+            Some(v) => parse::<Policy>(v, None, "policy")?,
+        };
+        let Some(Value::Array(raw_steps)) = top.get("steps") else {
+            return Err(ScenarioError::new(None, Some("steps"), "missing, or not an array of steps"));
+        };
+        let mut steps = Vec::with_capacity(raw_steps.len());
+        for (i, raw) in raw_steps.iter().enumerate() {
+            let n = i + 1;
+            let step = parse_step(raw, n)?;
+            if let Some(previous) = steps.last().map(|s: &Step| s.at) {
+                if step.at < previous {
+                    return Err(ScenarioError::new(
+                        Some(n),
+                        Some("at"),
+                        format!(
+                            "{} is earlier than the previous step's {previous}; steps never go back in time",
+                            step.at
+                        ),
+                    ));
+                }
+            }
+            steps.push(step);
+        }
+        Ok(Scenario { title, policy, steps })
+    }
+}
+
+fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
+    let Value::Object(fields) = raw else {
+        return Err(ScenarioError::new(Some(n), None, "a step is a JSON object"));
+    };
+    let at: Timestamp = match fields.get("at") {
+        Some(v) => parse(v, Some(n), "at")?,
+        None => {
+            return Err(ScenarioError::new(
+                Some(n),
+                Some("at"),
+                "missing; every step has an RFC 3339 instant",
+            ));
+        }
+    };
+    let op = match fields.get("op") {
+        Some(Value::String(op)) => op.as_str(),
+        Some(_) => return Err(ScenarioError::new(Some(n), Some("op"), "not a string")),
+        None => return Err(ScenarioError::new(Some(n), Some("op"), "missing")),
+    };
+    let Some(allowed) = fields_of(op) else {
+        return Err(ScenarioError::new(
+            Some(n),
+            Some("op"),
+            format!(
+                "unknown operation `{op}`; expected create, ship, cancel, delete, get, list, packageReceived, \
+                 startTransfer, progress, finishTransfer or shipBack"
+            ),
+        ));
+    };
+    for key in fields.keys() {
+        if key != "at" && key != "op" && !allowed.iter().any(|(name, _)| name == key) {
+            return Err(ScenarioError::new(Some(n), Some(key), format!("unknown field for `{op}`")));
+        }
+    }
+    for (name, required) in allowed {
+        match fields.get(*name) {
+            Some(v) => check_field(v, n, name)?,
+            None if *required => {
+                return Err(ScenarioError::new(Some(n), Some(name), format!("missing; `{op}` needs it")));
+            }
+            None => {}
+        }
+    }
+    // Every field has been checked on its own; what is left to fail is their combination.
+    let mut rest: Map<String, Value> = fields.clone();
+    rest.remove("at");
+    let action = parse::<Action>(&Value::Object(rest), Some(n), "op")?;
+    Ok(Step { at, action })
+}
+
+/// Checks one field's value against the type it has in every operation that takes it.
+fn check_field(value: &Value, n: usize, name: &str) -> Result<(), ScenarioError> {
+    use crate::name::DriveId;
+    use crate::state::{JobType, TransferResult};
+    match name {
+        "job" => parse::<JobName>(value, Some(n), name).map(drop),
+        "type" => parse::<JobType>(value, Some(n), name).map(drop),
+        "drives" => parse::<Vec<DriveId>>(value, Some(n), name).map(drop),
+        "drive" => parse::<DriveId>(value, Some(n), name).map(drop),
+        "bytes" => parse::<u64>(value, Some(n), name).map(drop),
+        "result" => parse::<TransferResult>(value, Some(n), name).map(drop),
+        "carrier" | "trackingNumber" => parse::<Option<String>>(value, Some(n), name).map(drop),
+        _ => Err(ScenarioError::new(Some(n), Some(name), "unknown field")),
+    }
+}
+
+fn parse<T: DeserializeOwned>(value: &Value, step: Option<usize>, field: &str) -> Result<T, ScenarioError> {
+    T::deserialize(value).map_err(|e| ScenarioError::new(step, Some(field), e.to_string()))
+}

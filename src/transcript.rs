@@ -1,0 +1,348 @@
+//! Replaying a scenario: the story as it happened, one line per timer and per step.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Operation;
+use crate::job::{Drive, Job};
+use crate::name::JobName;
+use crate::policy::Policy;
+use crate::registry::Registry;
+use crate::scenario::{Action, Read, Scenario};
+use crate::state::{JobState, JobType};
+use crate::timer::Timer;
+
+/// What a reader of a transcript sees of a job: the service's names, and when the service will
+/// remove it if nothing else happens first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    /// The job's name.
+    pub name: JobName,
+    /// `Import` or `Export`.
+    pub job_type: JobType,
+    /// The job's state.
+    pub state: JobState,
+    /// A cancel was accepted.
+    pub cancel_requested: bool,
+    /// The drives, with their states and bytes copied.
+    pub drive_list: Vec<Drive>,
+    /// When the service removes the job if nothing else happens first (R-TIMER-1, R-TIMER-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_at: Option<Timestamp>,
+}
+
+impl JobView {
+    /// The view of `job` under `policy`.
+    pub fn new(job: &Job, policy: &Policy) -> JobView {
+        JobView {
+            name: job.name().clone(),
+            job_type: job.job_type(),
+            state: job.state(),
+            cancel_requested: job.cancel_requested(),
+            drive_list: job.drive_list().to_vec(),
+            removal_at: job.removal_at(policy),
+        }
+    }
+}
+
+/// The error part of a refused step: the error's [`code`](crate::Error::code) and its message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorView {
+    /// The stable code, e.g. `CancelNotAllowed`.
+    pub code: String,
+    /// The message: operation, job, state, reason and rule id.
+    pub message: String,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// Accepted; the job as it is afterwards.
+    Job(JobView),
+    /// `list`: every job.
+    Jobs(Vec<JobView>),
+    /// Accepted, and the job is gone (`delete`).
+    Removed,
+    /// Refused; nothing changed.
+    Refused(ErrorView),
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Line {
+    /// A timer came due before the next step: `{"at", "timer", "job"}`.
+    Timer {
+        /// Its deadline.
+        at: Timestamp,
+        /// Which timer.
+        timer: Timer,
+        /// The job it fired on.
+        job: JobName,
+    },
+    /// A step: `{"step", "at", "op", "ok", "job" | "jobs" | "error"}`.
+    Step(StepLine),
+}
+
+/// A step's line of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "StepRepr", try_from = "StepRepr")]
+pub struct StepLine {
+    /// The step's number in its scenario, from 1.
+    pub step: usize,
+    /// When it happened.
+    pub at: Timestamp,
+    /// What it was.
+    pub op: Operation,
+    /// The job it aimed at, if any (not for `list`).
+    pub target: Option<JobName>,
+    /// How it ended.
+    pub result: StepResult,
+}
+
+/// The flat JSON form of a [`StepLine`].
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StepRepr {
+    step: usize,
+    at: Timestamp,
+    op: Operation,
+    ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<JobName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job: Option<JobView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jobs: Option<Vec<JobView>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorView>,
+}
+
+impl From<StepLine> for StepRepr {
+    fn from(line: StepLine) -> StepRepr {
+        let (ok, job, jobs, error) = match line.result {
+            StepResult::Job(view) => (true, Some(view), None, None),
+            StepResult::Jobs(views) => (true, None, Some(views), None),
+            StepResult::Removed => (true, None, None, None),
+            StepResult::Refused(e) => (false, None, None, Some(e)),
+        };
+        // The target is said only where the line would not name the job otherwise.
+        let target = match (&job, &jobs) {
+            (Some(_), _) | (_, Some(_)) => None,
+            (None, None) => line.target,
+        };
+        StepRepr { step: line.step, at: line.at, op: line.op, ok, target, job, jobs, error }
+    }
+}
+
+impl TryFrom<StepRepr> for StepLine {
+    type Error = &'static str;
+    fn try_from(r: StepRepr) -> Result<StepLine, &'static str> {
+        let target = r.target.clone().or_else(|| r.job.as_ref().map(|j| j.name.clone()));
+        let result = match (r.ok, r.job, r.jobs, r.error) {
+            (true, Some(view), None, None) => StepResult::Job(view),
+            (true, None, Some(views), None) => StepResult::Jobs(views),
+            (true, None, None, None) => StepResult::Removed,
+            (false, None, None, Some(e)) => StepResult::Refused(e),
+            _ => {
+                return Err(
+                    "a step line has ok=true with at most one of job or jobs, or ok=false with an error",
+                );
+            }
+        };
+        Ok(StepLine { step: r.step, at: r.at, op: r.op, target, result })
+    }
+}
+
+/// A replayed scenario: its title and its lines, in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The scenario's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Timer and step lines, in the order they happened.
+    pub lines: Vec<Line>,
+}
+
+/// Replays `scenario` on an empty registry under its policy: before each step, the timers due at
+/// its instant; then the step.
+pub fn replay(scenario: &Scenario) -> Transcript {
+    let policy = scenario.policy;
+    let mut registry = Registry::new(policy);
+    let mut lines = Vec::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let (timers, result, target) = match &step.action {
+            Action::Command(command) => {
+                let outcome = registry.execute(step.at, command);
+                let result = match outcome.result {
+                    Ok(event) if event.removes_job() => StepResult::Removed,
+                    Ok(event) => match registry.peek(event.job.as_str()) {
+                        Some(job) => StepResult::Job(JobView::new(job, &policy)),
+                        None => StepResult::Removed,
+                    },
+                    Err(e) => {
+                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
+                    }
+                };
+                (outcome.timers, result, Some(command.job().clone()))
+            }
+            Action::Read(Read::Get { job }) => {
+                let outcome = registry.get(step.at, job);
+                let result = match outcome.result {
+                    Ok(found) => StepResult::Job(JobView::new(found, &policy)),
+                    Err(e) => {
+                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
+                    }
+                };
+                (outcome.timers, result, Some(job.clone()))
+            }
+            Action::Read(Read::List) => {
+                let outcome = registry.list(step.at);
+                let result = match outcome.result {
+                    Ok(jobs) => {
+                        StepResult::Jobs(jobs.into_iter().map(|j| JobView::new(j, &policy)).collect())
+                    }
+                    Err(e) => {
+                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
+                    }
+                };
+                (outcome.timers, result, None)
+            }
+        };
+        lines.extend(timers.into_iter().filter_map(|event| {
+            event.timer().map(|timer| Line::Timer { at: event.at, timer, job: event.job })
+        }));
+        lines.push(Line::Step(StepLine {
+            step: i + 1,
+            at: step.at,
+            op: step.action.operation(),
+            target,
+            result,
+        }));
+    }
+    Transcript { title: scenario.title.clone(), lines }
+}
+
+impl Transcript {
+    /// The transcript as JSON lines, one per line, each ending in a newline.
+    pub fn to_json_lines(&self) -> String {
+        let mut out = String::new();
+        for line in &self.lines {
+            // Serializing these types cannot fail: every map key is a string.
+            let text = serde_json::to_string(line).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+            out.push_str(&text);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The transcript as a timeline a person reads at a glance: one line per event, columns
+    /// aligned (instant, step, operation, job, outcome, details).
+    pub fn to_text(&self) -> String {
+        let rows: Vec<[String; 6]> = self.lines.iter().map(text_row).collect();
+        let mut widths = [0usize; 5];
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row.iter()) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        if let Some(title) = &self.title {
+            let _ = writeln!(out, "{title}\n");
+        }
+        for row in rows {
+            let mut line = String::new();
+            for (cell, w) in row.iter().zip(widths.iter()) {
+                let _ = write!(line, "{cell:<w$}  ");
+            }
+            line.push_str(&row[5]);
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The cells of one text line: instant, step, operation, job, outcome, details.
+fn text_row(line: &Line) -> [String; 6] {
+    match line {
+        Line::Timer { at, timer, job } => {
+            let outcome = if timer.removes_job() { "removed" } else { "drives NeverReceived" };
+            [
+                at.to_string(),
+                "timer".into(),
+                timer.to_string(),
+                job.to_string(),
+                outcome.into(),
+                String::new(),
+            ]
+        }
+        Line::Step(step) => {
+            let target = step.target.as_ref().map(|j| j.to_string()).unwrap_or_else(|| "-".into());
+            let (outcome, details) = match &step.result {
+                StepResult::Job(view) => (view.state.to_string(), job_details(view)),
+                StepResult::Jobs(views) => (
+                    format!("{} job{}", views.len(), if views.len() == 1 { "" } else { "s" }),
+                    views.iter().map(|v| format!("{} {}", v.name, v.state)).collect::<Vec<_>>().join(", "),
+                ),
+                StepResult::Removed => ("removed".into(), String::new()),
+                StepResult::Refused(e) => ("REFUSED".into(), format!("{}: {}", e.code, e.message)),
+            };
+            [
+                step.at.to_string(),
+                format!("step {}", step.step),
+                step.op.to_string(),
+                target,
+                outcome,
+                details,
+            ]
+        }
+    }
+}
+
+fn job_details(view: &JobView) -> String {
+    let mut parts = Vec::new();
+    if view.cancel_requested {
+        parts.push("cancelRequested".to_string());
+    }
+    for d in &view.drive_list {
+        parts.push(format!("{} {} {}", d.drive_id, d.state, human_bytes(d.bytes_succeeded)));
+    }
+    if let Some(at) = view.removal_at {
+        parts.push(format!("removal at {at}"));
+    }
+    parts.join(" · ")
+}
+
+/// Bytes in decimal units with at most one decimal: `0 B`, `1.5 kB`, `400 GB`, `1 TB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut unit = 0;
+    let mut scale: u128 = 1;
+    while unit + 1 < UNITS.len() && u128::from(n) >= scale * 1000 {
+        scale *= 1000;
+        unit += 1;
+    }
+    let tenths = u128::from(n) * 10 / scale;
+    let (whole, tenth) = (tenths / 10, tenths % 10);
+    let unit = UNITS.get(unit).copied().unwrap_or("B");
+    if tenth == 0 { format!("{whole} {unit}") } else { format!("{whole}.{tenth} {unit}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn bytes_read_as_people_write_them() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 kB");
+        assert_eq!(human_bytes(400_000_000_000), "400 GB");
+        assert_eq!(human_bytes(1_000_000_000_000), "1 TB");
+        assert_eq!(human_bytes(u64::MAX), "18.4 EB");
+    }
+}
