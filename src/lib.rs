@@ -75,6 +75,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod explore;
 mod invariants;
 mod job;
 mod name;
@@ -90,6 +91,7 @@ mod transcript;
 pub use command::Command;
 pub use error::{Error, Operation, Problem};
 pub use event::{Change, Event};
+pub use explore::{Cell, Effect, Exploration, Input, Situation, explore};
 pub use jiff::{SignedDuration, Timestamp};
 pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo};
 pub use name::{DriveId, JobName, MAX_NAME_LEN};
@@ -100,3 +102,8 @@ pub use scenario::{Action, Read, Scenario, ScenarioError, Step};
 pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
 pub use transcript::{ErrorView, JobView, Line, StepLine, StepResult, Transcript, replay};
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
