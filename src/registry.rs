@@ -117,7 +117,17 @@ impl Registry {
     /// with the error deciding it gives (or `InvalidRequest`), and nothing changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
         let expected = match event.command() {
-            Some(command) => self.decide(event.at, &command)?,
+            Some(command) => {
+                // A command event comes after every timer of its job due by its instant.
+                let overdue = self.jobs.get(&event.job).and_then(|job| rules::deadline(job, &self.policy));
+                if overdue.is_some_and(|d| d.at <= event.at) {
+                    return Err(Error::InvalidRequest {
+                        operation: Operation::Replay,
+                        problem: Problem::EventDoesNotFollow,
+                    });
+                }
+                self.decide(event.at, &command)?
+            }
             None => self.timer_event(event)?,
         };
         if &expected != event {
@@ -145,7 +155,8 @@ impl Registry {
 
     /// Applies the timers due at `now`, then decides and applies `command`.
     pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
-        let timers = self.handle_timeout(now);
+        let mut timers = self.handle_timeout(now);
+        self.catch_up(now, command.job(), &mut timers);
         let result = self.decide(now, command);
         if let Ok(event) = &result {
             self.commit(event);
@@ -180,6 +191,22 @@ impl Registry {
     /// Every job as the registry stands, in no particular order, without applying timers.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
         self.jobs.values()
+    }
+
+    /// R-CLOCK-1 with R-TIMER-4: a command acts on its job at the job's own instant,
+    /// `max(now, updatedAt)`, which is later than `now` when the caller's clock is behind the
+    /// job's history; the job's own timers due by that instant fire first. (With periods of at
+    /// least a day this never happens: a job's deadline is always after its last instant.)
+    fn catch_up(&mut self, now: Timestamp, name: &JobName, fired: &mut Vec<Event>) {
+        while let Some(job) = self.jobs.get(name) {
+            let Some(deadline) = rules::deadline(job, &self.policy) else { break };
+            if deadline.at > now.max(job.updated_at) {
+                break;
+            }
+            let event = decide::fire(job, &deadline);
+            self.commit(&event);
+            fired.push(event);
+        }
     }
 
     /// The timer event `event` claims, if it is exactly the one due on its job.

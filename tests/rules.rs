@@ -953,6 +953,37 @@ fn r_clock_1_an_earlier_now_counts_as_the_jobs_last_instant() {
 }
 
 #[test]
+fn r_clock_1_a_job_whose_own_timer_is_due_at_its_last_instant_fires_it_first() {
+    // Zero-day retention: a job cancelled at `t` is due for removal at `t` itself. A caller whose
+    // clock is an hour behind acts at the job's instant `t`, so the removal comes first.
+    let policy = Policy { retention_days: 0, ..Policy::default() };
+    let mut w = World::import_with(policy);
+    let cancelled =
+        w.registry.decide(w.now + SignedDuration::from_hours(1), &Command::Cancel { job: w.job.clone() });
+    let cancelled = cancelled.unwrap();
+    w.registry.apply(&cancelled).unwrap();
+    let behind = cancelled.at - SignedDuration::from_hours(1);
+    let outcome = w.registry.execute(behind, &Command::Delete { job: w.job.clone() });
+    assert_eq!(
+        outcome.timers,
+        vec![Event { at: cancelled.at, job: name("job-1"), change: Change::RetentionExpired }]
+    );
+    assert_eq!(outcome.result.unwrap_err().code(), "JobNotFound");
+}
+
+#[test]
+fn r_event_1_a_log_that_skips_a_due_timer_is_refused() {
+    let mut w = World::to(JobState::Completed);
+    let entered = w.registry.peek("job-1").unwrap().state_entered_at();
+    let late_delete = Event { at: entered + 90 * DAY, job: name("job-1"), change: Change::Deleted };
+    let before = w.registry.clone();
+    assert!(w.registry.apply(&late_delete).is_err(), "the retention timer fires before any later event");
+    assert_eq!(w.registry, before);
+    let in_time = Event { at: entered + 90 * DAY - NS, job: name("job-1"), change: Change::Deleted };
+    w.registry.apply(&in_time).unwrap();
+}
+
+#[test]
 fn r_event_1_replaying_the_events_rebuilds_the_registry() {
     let mut r = Registry::default();
     let mut log = Vec::new();
