@@ -1,4 +1,10 @@
 //! Replaying a scenario: the story as it happened, one line per timer and per step.
+//!
+//! In JSON, a timer line is `{"at", "timer", "job"}` and a step line is
+//! `{"step", "at", "op", "ok": true, "job": VIEW}` (`"jobs": [VIEW…]` for `list`, no `job` for
+//! `delete`) or `{"step", "at", "op", "ok": false, "error": {"code", "message"}}`. A step line
+//! that shows no job view (a refusal, a delete) also carries `"target"`: the job it was aimed
+//! at, so every line of a transcript says which job it is about.
 
 use std::fmt::Write as _;
 
