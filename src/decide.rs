@@ -18,14 +18,14 @@ use crate::timer::{Deadline, Timer};
 
 /// Decides `command` at `now` against the jobs as they stand.
 pub(crate) fn decide(
-    jobs: &HashMap<JobName, Job>,
+    jobs: &HashMap<JobName, Box<Job>>,
     policy: &Policy,
     now: Timestamp,
     command: &Command,
 ) -> Result<Event, Error> {
     let operation = command.operation();
     let name = command.job();
-    let existing = jobs.get(name);
+    let existing = jobs.get(name).map(|job| &**job);
     if let Command::Create { job, job_type, drives } = command {
         if let Some(other) = existing {
             return Err(Error::JobAlreadyExists { job: job.clone(), state: other.state });

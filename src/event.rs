@@ -192,7 +192,7 @@ impl Job {
                 None
             }
             Change::Shipped { delivery_package } => {
-                self.delivery_package = delivery_package.clone();
+                self.delivery_package = delivery_package.clone().map(Box::new);
                 Some(JobState::Shipping)
             }
             Change::CancelRequested { state } => {

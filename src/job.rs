@@ -52,7 +52,7 @@ pub struct Job {
     pub(crate) cancel_requested: bool,
     pub(crate) drive_list: Vec<Drive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) delivery_package: Option<PackageInfo>,
+    pub(crate) delivery_package: Option<Box<PackageInfo>>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) package_overdue: bool,
     pub(crate) created_at: Timestamp,
@@ -74,7 +74,7 @@ struct JobRepr {
     cancel_requested: bool,
     drive_list: Vec<Drive>,
     #[serde(default)]
-    delivery_package: Option<PackageInfo>,
+    delivery_package: Option<Box<PackageInfo>>,
     #[serde(default)]
     package_overdue: bool,
     created_at: Timestamp,
@@ -136,7 +136,7 @@ impl Job {
 
     /// The package the customer said they sent, if they gave its details.
     pub fn delivery_package(&self) -> Option<&PackageInfo> {
-        self.delivery_package.as_ref()
+        self.delivery_package.as_deref()
     }
 
     /// The package did not arrive within the shipping period: the timer R-TIMER-2 fired and the

