@@ -1,1 +1,311 @@
-fn main() {}
+//! Timings of the lifecycle's operations, on one job and on a registry of a million jobs.
+//!
+//! ```text
+//! cargo bench --bench lifecycle
+//! ```
+//!
+//! Every registry is built before timing starts; the clock is simulated from a fixed origin.
+//! divan reports the median, mean, fastest and slowest sample, and (through its allocation
+//! profiler) the heap allocations each benchmark makes per iteration.
+
+use std::sync::LazyLock;
+
+use divan::{Bencher, black_box};
+use import_export_lifecycle::{
+    Command, DriveId, Event, JobName, JobType, Policy, Registry, SignedDuration, Timestamp, TransferResult,
+};
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+fn main() {
+    divan::main();
+}
+
+const MILLION: usize = 1_000_000;
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+fn origin() -> Timestamp {
+    Timestamp::UNIX_EPOCH + SignedDuration::from_hours(24 * 365 * 56)
+}
+
+fn name(i: usize) -> JobName {
+    JobName::new(&format!("job-{i:07}")).unwrap()
+}
+
+fn ten_drives() -> Vec<DriveId> {
+    (0..10).map(|d| DriveId::new(&format!("WD-{d:04}")).unwrap()).collect()
+}
+
+fn run(registry: &mut Registry, at: Timestamp, command: Command) {
+    let outcome = registry.execute(at, &command);
+    assert!(outcome.result.is_ok(), "{command:?}: {:?}", outcome.result);
+}
+
+/// `n` jobs spread over the lifecycle, each created one second after the previous one: 40% in
+/// `Creating` (removed 14 days after creation), 20% `Shipping` (shipped a day after creation, so
+/// their package is overdue 15 days after creation), 10% `Transferring` with ten drives (no
+/// timer), 30% cancelled at once and `Completed` (removed after 90 days). The earliest
+/// deadlines are all `Creating` removals.
+fn spread(n: usize) -> Registry {
+    let mut registry = Registry::default();
+    let drives = ten_drives();
+    for i in 0..n {
+        let job = name(i);
+        let at = origin() + SignedDuration::from_secs(i as i64);
+        match i % 10 {
+            0..=3 => {
+                run(&mut registry, at, Command::Create { job, job_type: JobType::Export, drives: vec![] })
+            }
+            4 | 5 => {
+                run(
+                    &mut registry,
+                    at,
+                    Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![] },
+                );
+                run(&mut registry, at + DAY, Command::Ship { job, carrier: None, tracking_number: None });
+            }
+            6 => transferring(&mut registry, at, job, &drives),
+            _ => {
+                run(
+                    &mut registry,
+                    at,
+                    Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![] },
+                );
+                run(&mut registry, at, Command::Cancel { job });
+            }
+        }
+    }
+    registry
+}
+
+/// An import job with ten drives, the first of them copying.
+fn transferring(registry: &mut Registry, at: Timestamp, job: JobName, drives: &[DriveId]) {
+    run(
+        registry,
+        at,
+        Command::Create { job: job.clone(), job_type: JobType::Import, drives: drives.to_vec() },
+    );
+    run(registry, at, Command::Ship { job: job.clone(), carrier: None, tracking_number: None });
+    run(registry, at, Command::PackageReceived { job: job.clone(), drives: drives.to_vec() });
+    run(registry, at, Command::StartTransfer { job, drive: drives[0].clone() });
+}
+
+/// The million-job registry, plus two targets: a cancelled job with ten drives, one still
+/// copying (job-0000006, cancelled), and one in `Packaging` (job-0000016).
+static MILLION_JOBS: LazyLock<Registry> = LazyLock::new(|| {
+    let mut registry = spread(MILLION);
+    let at = origin() + SignedDuration::from_secs(MILLION as i64);
+    run(&mut registry, at, Command::Cancel { job: name(6) });
+    let drives = ten_drives();
+    run(&mut registry, at, Command::Cancel { job: name(16) });
+    run(
+        &mut registry,
+        at,
+        Command::FinishTransfer {
+            job: name(16),
+            drive: drives[0].clone(),
+            result: TransferResult::Completed,
+        },
+    );
+    assert_eq!(
+        registry.peek(name(16).as_str()).unwrap().state(),
+        import_export_lifecycle::JobState::Packaging
+    );
+    registry
+});
+
+/// An instant after every job's last event and before any deadline.
+fn quiet_now() -> Timestamp {
+    origin() + SignedDuration::from_secs(MILLION as i64 + 60) + DAY
+}
+
+/// One operation on a job with ten drives, in a registry of a million jobs.
+mod one_operation {
+    use super::*;
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn get(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let (now, job) = (quiet_now(), name(6));
+        bencher.bench_local(|| registry.get(now, black_box(&job)).result.is_ok());
+    }
+
+    /// A cancel accepted on a cancelled job whose drive still copies (the retry a client sends).
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn cancel(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let (now, command) = (quiet_now(), Command::Cancel { job: name(6) });
+        bencher.bench_local(|| registry.execute(now, black_box(&command)).result.is_ok());
+    }
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn progress(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let command = Command::Progress { job: name(6), drive: ten_drives()[0].clone(), bytes: 1 };
+        let now = quiet_now();
+        bencher.bench_local(|| registry.execute(now, black_box(&command)).result.is_ok());
+    }
+
+    /// A cancel refused in `Packaging`: the path a polling client hits.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn refused_cancel(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let (now, command) = (quiet_now(), Command::Cancel { job: name(16) });
+        bencher.bench_local(|| registry.execute(now, black_box(&command)).result.is_err());
+    }
+}
+
+/// One job's whole life with ten drives, create to removal, on a registry of its own.
+#[divan::bench]
+fn whole_life(bencher: Bencher) {
+    let drives = ten_drives();
+    let job = name(1);
+    bencher.bench_local(|| {
+        let mut registry = Registry::default();
+        let mut at = origin();
+        let mut step = |registry: &mut Registry, command: Command| {
+            at += SignedDuration::from_hours(1);
+            run(registry, at, command);
+        };
+        step(
+            &mut registry,
+            Command::Create { job: job.clone(), job_type: JobType::Import, drives: drives.clone() },
+        );
+        step(
+            &mut registry,
+            Command::Ship { job: job.clone(), carrier: Some("FedEx".into()), tracking_number: None },
+        );
+        step(&mut registry, Command::PackageReceived { job: job.clone(), drives: drives.clone() });
+        for drive in &drives {
+            step(&mut registry, Command::StartTransfer { job: job.clone(), drive: drive.clone() });
+            step(&mut registry, Command::Progress { job: job.clone(), drive: drive.clone(), bytes: 1 << 40 });
+            step(
+                &mut registry,
+                Command::FinishTransfer {
+                    job: job.clone(),
+                    drive: drive.clone(),
+                    result: TransferResult::Completed,
+                },
+            );
+        }
+        step(&mut registry, Command::ShipBack { job: job.clone() });
+        let removed = registry.handle_timeout(at + 91 * DAY);
+        assert_eq!(removed.len(), 1);
+        registry
+    });
+}
+
+/// A registry of a million jobs as a whole.
+mod million_jobs {
+    use super::*;
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn next_deadline(bencher: Bencher) {
+        let registry = &*MILLION_JOBS;
+        bencher.bench_local(|| black_box(registry).next_deadline());
+    }
+
+    /// The instant at which exactly `due` of `registry`'s timers are due.
+    fn instant_with_due(registry: &Registry, due: usize) -> Timestamp {
+        let mut deadlines: Vec<Timestamp> =
+            registry.iter().filter_map(|job| job.next_deadline(registry.policy())).map(|d| d.at).collect();
+        deadlines.sort_unstable();
+        deadlines[due - 1]
+    }
+
+    /// 10,000 of 1,000,000 jobs are due (1%).
+    #[divan::bench(sample_count = 7, sample_size = 1)]
+    fn handle_timeout_10k_due_of_1m(bencher: Bencher) {
+        let now = instant_with_due(&MILLION_JOBS, 10_000);
+        bencher.with_inputs(|| MILLION_JOBS.clone()).bench_local_refs(|registry| {
+            let fired = registry.handle_timeout(now);
+            assert_eq!(fired.len(), 10_000);
+            fired
+        });
+    }
+
+    /// 1,000 of 1,000,000 jobs are due: a tenth of the work of the 1% case.
+    #[divan::bench(sample_count = 7, sample_size = 1)]
+    fn handle_timeout_1k_due_of_1m(bencher: Bencher) {
+        let now = instant_with_due(&MILLION_JOBS, 1_000);
+        bencher.with_inputs(|| MILLION_JOBS.clone()).bench_local_refs(|registry| {
+            let fired = registry.handle_timeout(now);
+            assert_eq!(fired.len(), 1_000);
+            fired
+        });
+    }
+
+    fn due_of(bencher: Bencher, registry: &Registry, due: usize) {
+        let now = instant_with_due(registry, due);
+        bencher.with_inputs(|| registry.clone()).bench_local_refs(|registry| {
+            let fired = registry.handle_timeout(now);
+            assert_eq!(fired.len(), due);
+            fired
+        });
+    }
+
+    /// 10,000 of 100,000 jobs are due.
+    #[divan::bench(sample_count = 7, sample_size = 1)]
+    fn handle_timeout_10k_due_of_100k(bencher: Bencher) {
+        due_of(bencher, &spread(100_000), 10_000);
+    }
+
+    /// 10,000 of 10,000 jobs are due: 10,000 jobs in `Creating`, all removed, the same work as
+    /// the 1% case with a hundred times fewer jobs around.
+    #[divan::bench(sample_count = 7, sample_size = 1)]
+    fn handle_timeout_10k_due_of_10k(bencher: Bencher) {
+        let mut small = Registry::default();
+        for i in 0..10_000 {
+            let at = origin() + SignedDuration::from_secs(i as i64);
+            run(&mut small, at, Command::Create { job: name(i), job_type: JobType::Export, drives: vec![] });
+        }
+        due_of(bencher, &small, 10_000);
+    }
+}
+
+/// An event log of 1,000,000 events: 76,924 import jobs with two drives, each living 13 events.
+static LOG: LazyLock<Vec<Event>> = LazyLock::new(|| {
+    let mut registry = Registry::default();
+    let mut log = Vec::with_capacity(MILLION);
+    let drives: Vec<DriveId> = ten_drives().into_iter().take(2).collect();
+    let mut i = 0;
+    while log.len() < MILLION {
+        let job = name(i);
+        let at = origin() + SignedDuration::from_secs(10 * i as i64);
+        let mut commands = vec![
+            Command::Create { job: job.clone(), job_type: JobType::Import, drives: drives.clone() },
+            Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
+            Command::PackageReceived { job: job.clone(), drives: drives.clone() },
+        ];
+        for drive in &drives {
+            commands.push(Command::StartTransfer { job: job.clone(), drive: drive.clone() });
+            commands.push(Command::Progress { job: job.clone(), drive: drive.clone(), bytes: 7 });
+            commands.push(Command::Progress { job: job.clone(), drive: drive.clone(), bytes: 7 });
+            commands.push(Command::FinishTransfer {
+                job: job.clone(),
+                drive: drive.clone(),
+                result: TransferResult::Completed,
+            });
+        }
+        commands.push(Command::ShipBack { job: job.clone() });
+        commands.push(Command::Delete { job });
+        for command in commands {
+            let outcome = registry.execute(at, &command);
+            log.extend(outcome.timers);
+            log.push(outcome.result.unwrap());
+        }
+        i += 1;
+    }
+    log.truncate(MILLION);
+    log
+});
+
+/// Replays 1,000,000 events into an empty registry (every event checked against the rules).
+#[divan::bench(sample_count = 7, sample_size = 1)]
+fn replay_1m_events(bencher: Bencher) {
+    let log = &*LOG;
+    bencher
+        .counter(divan::counter::ItemsCount::new(log.len()))
+        .bench_local(|| Registry::replay(Policy::default(), log).map(|r| r.len()).unwrap());
+}
