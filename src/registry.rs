@@ -233,26 +233,13 @@ impl Registry {
                 self.timers.remove(&(old.at, old.job));
             }
         }
-        match &event.change {
-            Change::Created { job_type, drives } => {
-                let job = Job::created(event.at, event.job.clone(), *job_type, drives);
-                self.jobs.insert(event.job.clone(), Box::new(job));
-            }
-            Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
-                self.jobs.remove(&event.job);
-            }
-            change @ (Change::Shipped { .. }
-            | Change::CancelRequested { .. }
-            | Change::PackageReceived { .. }
-            | Change::TransferStarted { .. }
-            | Change::TransferProgressed { .. }
-            | Change::TransferFinished { .. }
-            | Change::ShippedBack { .. }
-            | Change::NeverReceived { .. }) => {
-                if let Some(job) = self.jobs.get_mut(&event.job) {
-                    job.evolve(event.at, change);
-                }
-            }
+        if event.removes_job() {
+            self.jobs.remove(&event.job);
+        } else if let Change::Created { job_type, drives } = &event.change {
+            let job = Job::created(event.at, event.job.clone(), *job_type, drives);
+            self.jobs.insert(event.job.clone(), Box::new(job));
+        } else if let Some(job) = self.jobs.get_mut(&event.job) {
+            job.evolve(event.at, &event.change);
         }
         if let Some(job) = self.jobs.get(&event.job) {
             if let Some(new) = rules::deadline(job, &self.policy) {
