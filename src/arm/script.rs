@@ -1,0 +1,115 @@
+//! JSON lines in, JSON lines out: the engine of `cargo run --example arm -- FILE`.
+//!
+//! Each input line is a request, `{"at": RFC3339, "method": …, "path": …, "body": …}`, or a
+//! datacenter operation aimed at a job by its path, `{"at": …, "path": ".../jobs/{name}", "op":
+//! "packageReceived" | "startTransfer" | "progress" | "finishTransfer" | "shipBack", …}` with the
+//! fields of a scenario step. Each output line is `{"status", "body"}` for a request,
+//! `{"ok": true}` or `{"ok": false, "error": {…}}` for a datacenter operation, preceded by one
+//! `{"at", "timer", "job", "scope"}` line per timer that came due before it. Blank lines are
+//! skipped.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::service::{Method, Request, ScopedEvent, Service};
+use super::types::ErrorBody;
+use crate::timer::Timer;
+
+/// Why an input line was not understood: its number (from 1), the field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("line {line}{}: {message}", field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+pub struct ScriptError {
+    /// The line, counting from 1.
+    pub line: usize,
+    /// The field to blame, if one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A timer line: `{"at", "timer", "job", "scope"}`.
+#[derive(Serialize)]
+struct TimerLine {
+    at: Timestamp,
+    timer: Timer,
+    job: String,
+    scope: String,
+}
+
+/// A refused datacenter operation: `{"ok": false, "error": {…}}`.
+#[derive(Serialize)]
+struct OperationFailed {
+    ok: bool,
+    error: ErrorBody,
+}
+
+/// Appends one JSON line; serializing these types cannot fail, but a failure would still be shown.
+fn push_line(out: &mut String, line: Result<String, serde_json::Error>) {
+    match line {
+        Ok(text) => out.push_str(&text),
+        Err(e) => out.push_str(&json!({ "error": e.to_string() }).to_string()),
+    }
+    out.push('\n');
+}
+
+/// Runs every line of `text` against `service` and returns the output lines, each ending in a
+/// newline. Stops at the first line it cannot read.
+pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptError> {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let n = i + 1;
+        let fail = |field: Option<&str>, message: String| ScriptError {
+            line: n,
+            field: field.map(str::to_string),
+            message,
+        };
+        let value: Value = serde_json::from_str(line).map_err(|e| fail(None, e.to_string()))?;
+        let Value::Object(mut fields) = value else {
+            return Err(fail(None, "a line is a JSON object".into()));
+        };
+        let at: Timestamp = match fields.remove("at") {
+            Some(v) => serde_json::from_value(v).map_err(|e| fail(Some("at"), e.to_string()))?,
+            None => return Err(fail(Some("at"), "missing".into())),
+        };
+        let path = match fields.remove("path") {
+            Some(Value::String(path)) => path,
+            Some(_) => return Err(fail(Some("path"), "not a string".into())),
+            None => return Err(fail(Some("path"), "missing".into())),
+        };
+        let (timers, answer) = if let Some(method) = fields.remove("method") {
+            let method: Method =
+                serde_json::from_value(method).map_err(|e| fail(Some("method"), e.to_string()))?;
+            let body = fields.remove("body");
+            if let Some(extra) = fields.keys().next() {
+                return Err(fail(Some(extra), "unknown field in a request line".into()));
+            }
+            let exchange = service.handle(at, &Request { method, path, body });
+            (exchange.timers, serde_json::to_string(&exchange.answer))
+        } else if fields.contains_key("op") {
+            let exchange = service.datacenter(at, &path, &Value::Object(fields));
+            let answer = match exchange.answer {
+                Ok(()) => serde_json::to_string(&json!({ "ok": true })),
+                Err(error) => serde_json::to_string(&OperationFailed { ok: false, error }),
+            };
+            (exchange.timers, answer)
+        } else {
+            return Err(fail(
+                Some("method"),
+                "a line has a `method` (a request) or an `op` (a datacenter operation)".into(),
+            ));
+        };
+        for ScopedEvent { scope, event } in timers {
+            if let Some(timer) = event.timer() {
+                let line =
+                    TimerLine { at: event.at, timer, job: event.job.to_string(), scope: scope.to_string() };
+                push_line(&mut out, serde_json::to_string(&line));
+            }
+        }
+        push_line(&mut out, answer);
+    }
+    Ok(out)
+}

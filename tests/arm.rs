@@ -1,0 +1,467 @@
+//! The ARM layer (issue 5): the service's fixtures, each operation in each state, the sample
+//! script, and properties over arbitrary requests.
+
+use import_export_lifecycle::arm::types::{JobResponse, PutJobParameters, UpdateJobParameters};
+use import_export_lifecycle::arm::{Caller, Config, Method, Request, Response, Service, run_script};
+use import_export_lifecycle::{Policy, Timestamp};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use serde_json::{Value, json};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/azure-rest-2021-01-01");
+const SUB: &str = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{FIXTURES}/{name}");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+fn path(group: &str, job: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs/{job}?api-version=2021-01-01"
+    )
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// The service as the fixtures' datacenter and caller describe it.
+fn service() -> Service {
+    let created = fixture("CreateJob.json");
+    let shipping = created["responses"]["201"]["body"]["properties"]["shippingInformation"].clone();
+    let config = Config {
+        shipping_information: Some(serde_json::from_value(shipping).unwrap()),
+        caller: Some(Caller { name: "string".into(), kind: "application".into() }),
+        ..Config::default()
+    };
+    Service::new(config, Policy::default())
+}
+
+fn send(service: &mut Service, when: &str, method: Method, path: &str, body: Option<Value>) -> Response {
+    service.handle(at(when), &Request { method, path: path.to_string(), body }).answer
+}
+
+fn without_timestamps(mut body: Value) -> Value {
+    if let Some(system) = body.get_mut("systemData").and_then(Value::as_object_mut) {
+        system.remove("createdAt");
+        system.remove("lastModifiedAt");
+    }
+    body
+}
+
+#[test]
+fn arm_every_fixture_parses_and_round_trips() {
+    for name in ["CreateJob.json", "GetExportJob.json", "DeleteJob.json"] {
+        let f = fixture(name);
+        if let Some(body) = f["parameters"].get("body") {
+            let put: PutJobParameters = serde_json::from_value(body.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&put).unwrap(), *body, "{name}: request body");
+        }
+        for (status, response) in f["responses"].as_object().unwrap() {
+            if let Some(body) = response.get("body") {
+                let job: JobResponse = serde_json::from_value(body.clone()).unwrap();
+                assert_eq!(serde_json::to_value(&job).unwrap(), *body, "{name}: {status} body");
+            }
+        }
+    }
+}
+
+#[test]
+fn arm_create_job_answers_the_fixtures_response_field_for_field() {
+    let f = fixture("CreateJob.json");
+    let mut service = service();
+    let response = send(
+        &mut service,
+        "2026-01-05T09:00:00Z",
+        Method::Put,
+        &path("myResourceGroup", "myJob"),
+        Some(f["parameters"]["body"].clone()),
+    );
+    assert_eq!(response.status, 201);
+    let expected = without_timestamps(f["responses"]["201"]["body"].clone());
+    assert_eq!(without_timestamps(response.body.unwrap()), expected);
+    // GET answers the same.
+    let got =
+        send(&mut service, "2026-01-05T09:01:00Z", Method::Get, &path("myResourceGroup", "myJob"), None);
+    assert_eq!((got.status, without_timestamps(got.body.unwrap())), (200, expected));
+}
+
+#[test]
+fn arm_bitlocker_keys_only_from_their_action() {
+    let f = fixture("CreateJob.json");
+    let mut service = service();
+    let created = send(
+        &mut service,
+        "2026-01-05T09:00:00Z",
+        Method::Put,
+        &path("g", "j"),
+        Some(f["parameters"]["body"].clone()),
+    );
+    assert!(!created.body.unwrap().to_string().contains("bitLockerKey"));
+    let keys = send(
+        &mut service,
+        "2026-01-05T09:00:00Z",
+        Method::Post,
+        &format!(
+            "/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs/j/listBitLockerKeys"
+        ),
+        None,
+    );
+    assert_eq!(
+        keys.body.unwrap()["value"][0]["bitLockerKey"],
+        f["parameters"]["body"]["properties"]["driveList"][0]["bitLockerKey"]
+    );
+}
+
+#[test]
+fn arm_delete_answers_200_without_body_like_the_fixture() {
+    let f = fixture("CreateJob.json");
+    let mut service = service();
+    send(
+        &mut service,
+        "2026-01-05T09:00:00Z",
+        Method::Put,
+        &path("myResourceGroup", "myJob"),
+        Some(f["parameters"]["body"].clone()),
+    );
+    let deleted =
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Delete, &path("myResourceGroup", "myJob"), None);
+    assert_eq!(deleted, Response { status: 200, body: None });
+    assert_eq!(fixture("DeleteJob.json")["responses"]["200"], json!({}));
+    let again =
+        send(&mut service, "2026-01-05T10:00:01Z", Method::Get, &path("myResourceGroup", "myJob"), None);
+    assert_eq!(again.status, 404);
+    assert_eq!(again.body.unwrap()["error"]["code"], "JobNotFound");
+}
+
+#[test]
+fn arm_same_name_in_two_resource_groups_is_two_jobs() {
+    let f = fixture("CreateJob.json");
+    let body = f["parameters"]["body"].clone();
+    let mut service = service();
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("a", "job"), Some(body.clone())).status,
+        201
+    );
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("b", "job"), Some(body.clone())).status,
+        201
+    );
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("a", "job"), Some(body)).status,
+        409
+    );
+    let cancel = json!({"properties": {"cancelRequested": true}});
+    let cancelled =
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Patch, &path("a", "job"), Some(cancel));
+    assert_eq!(cancelled.body.unwrap()["properties"]["state"], "Completed");
+    let other = send(&mut service, "2026-01-05T10:00:00Z", Method::Get, &path("b", "job"), None);
+    assert_eq!(other.body.unwrap()["properties"]["state"], "Creating");
+    let list = send(
+        &mut service,
+        "2026-01-05T10:00:00Z",
+        Method::Get,
+        &format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$top=1"),
+        None,
+    );
+    assert_eq!(list.body.unwrap()["value"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn arm_malformed_requests_answer_400_naming_the_field() {
+    let mut service = service();
+    let cases = [
+        (
+            Method::Put,
+            path("g", "j"),
+            Some(json!({"location": "West US", "properties": {"jobType": 5}})),
+            "properties.jobType",
+        ),
+        (Method::Put, path("g", "j"), Some(json!({"properties": {"jobType": "Import"}})), "location"),
+        (
+            Method::Put,
+            path("g", "j"),
+            Some(
+                json!({"location": "x", "properties": {"jobType": "Import", "driveList": [{"driveId": ""}]}}),
+            ),
+            "properties.driveList[0].driveId",
+        ),
+        (
+            Method::Put,
+            path("g", "j"),
+            Some(json!({"location": "x", "properties": {"jobType": "Sideways"}})),
+            "properties.jobType",
+        ),
+        (Method::Put, path("g", "bad name"), Some(json!({})), "path"),
+        (Method::Get, "/nonsense".to_string(), None, "path"),
+        (
+            Method::Get,
+            format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$top=0"),
+            None,
+            "$top",
+        ),
+    ];
+    for (method, p, body, field) in cases {
+        let response = send(&mut service, "2026-01-05T09:00:00Z", method, &p, body);
+        assert_eq!(response.status, 400, "{p}");
+        let message = response.body.unwrap()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains(field), "{message:?} names {field}");
+    }
+}
+
+/// PATCH semantics, one state at a time: what each update does, as status and code.
+#[test]
+fn arm_each_operation_in_each_state() {
+    let f = fixture("CreateJob.json");
+    let body = f["parameters"]["body"].clone();
+    let drive = "9CA995BB";
+    let package = json!({"carrierName": "FedEx", "trackingNumber": "1"});
+    // How to bring a fresh job to each state: datacenter steps after the create.
+    let states: [(&str, &[Value]); 7] = [
+        ("Creating", &[]),
+        ("Shipping", &[json!({"ship": true})]),
+        ("Received", &[json!({"ship": true}), json!({"op": "packageReceived", "drives": [drive]})]),
+        (
+            "Transferring",
+            &[
+                json!({"ship": true}),
+                json!({"op": "packageReceived", "drives": [drive]}),
+                json!({"op": "startTransfer", "drive": drive}),
+            ],
+        ),
+        (
+            "Packaging",
+            &[
+                json!({"ship": true}),
+                json!({"op": "packageReceived", "drives": [drive]}),
+                json!({"op": "startTransfer", "drive": drive}),
+                json!({"op": "finishTransfer", "drive": drive, "result": "Completed"}),
+            ],
+        ),
+        (
+            "Completed",
+            &[
+                json!({"ship": true}),
+                json!({"op": "packageReceived", "drives": [drive]}),
+                json!({"op": "startTransfer", "drive": drive}),
+                json!({"op": "finishTransfer", "drive": drive, "result": "Completed"}),
+                json!({"op": "shipBack"}),
+            ],
+        ),
+        (
+            "Closed",
+            &[
+                json!({"ship": true}),
+                json!({"op": "packageReceived", "drives": [drive]}),
+                json!({"op": "startTransfer", "drive": drive}),
+                json!({"op": "finishTransfer", "drive": drive, "result": "CompletedMoreInfo"}),
+                json!({"op": "shipBack"}),
+            ],
+        ),
+    ];
+    let requests: [(&str, Method, Option<Value>); 8] = [
+        ("get", Method::Get, None),
+        ("cancel", Method::Patch, Some(json!({"properties": {"cancelRequested": true}}))),
+        (
+            "ship",
+            Method::Patch,
+            Some(json!({"properties": {"state": "Shipping", "deliveryPackage": package}})),
+        ),
+        ("state \"\"", Method::Patch, Some(json!({"properties": {"state": ""}}))),
+        ("logLevel", Method::Patch, Some(json!({"properties": {"logLevel": "Error"}}))),
+        ("tags", Method::Patch, Some(json!({"tags": {"team": "data"}}))),
+        ("cancelRequested false", Method::Patch, Some(json!({"properties": {"cancelRequested": false}}))),
+        ("delete", Method::Delete, None),
+    ];
+    let mut table = String::from("state        | request               | status | code / state after\n");
+    for (state, steps) in &states {
+        for (label, method, request_body) in &requests {
+            let mut service = service();
+            let p = path("g", "j");
+            assert_eq!(
+                send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(body.clone())).status,
+                201
+            );
+            for (i, step) in steps.iter().enumerate() {
+                let when =
+                    Timestamp::from_second(at("2026-01-06T09:00:00Z").as_second() + i as i64 * 3600).unwrap();
+                if step.get("ship").is_some() {
+                    let r = service.handle(
+                        when,
+                        &Request {
+                            method: Method::Patch,
+                            path: p.clone(),
+                            body: Some(
+                                json!({"properties": {"state": "Shipping", "deliveryPackage": package}}),
+                            ),
+                        },
+                    );
+                    assert_eq!(r.answer.status, 200);
+                } else {
+                    assert_eq!(service.datacenter(when, &p, step).answer, Ok(()), "{step}");
+                }
+            }
+            let before = service.clone();
+            let response = send(&mut service, "2026-01-08T09:00:00Z", *method, &p, request_body.clone());
+            let after = match &response.body {
+                Some(b) if b.get("error").is_some() => b["error"]["code"].as_str().unwrap_or("").to_string(),
+                Some(b) => b["properties"]["state"].as_str().map(|s| format!("-> {s}")).unwrap_or_default(),
+                None => "(no body)".into(),
+            };
+            if response.status >= 400 {
+                let mut unchanged = before.clone();
+                let _ = unchanged.handle_timeout(at("2026-01-08T09:00:00Z"));
+                assert_eq!(service, unchanged, "a {} answer changed the service", response.status);
+            }
+            table.push_str(&format!("{state:<12} | {label:<21} | {:<6} | {after}\n", response.status));
+        }
+    }
+    insta::assert_snapshot!("arm_operations_by_state", table);
+}
+
+#[test]
+fn arm_shipping_needs_a_delivery_package_and_a_return_address() {
+    let mut service = service();
+    let p = path("g", "j");
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    assert_eq!(send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(bare)).status, 201);
+    let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "9"}}});
+    let r = send(&mut service, "2026-01-05T10:00:00Z", Method::Patch, &p, Some(ship.clone()));
+    assert_eq!(r.status, 400);
+    assert!(r.body.unwrap()["error"]["message"].as_str().unwrap().starts_with("properties.returnAddress"));
+    let address = json!({"properties": {"returnAddress": {"recipientName": "Ann", "city": "Oslo"}}});
+    assert_eq!(send(&mut service, "2026-01-05T11:00:00Z", Method::Patch, &p, Some(address)).status, 200);
+    let r = send(
+        &mut service,
+        "2026-01-05T12:00:00Z",
+        Method::Patch,
+        &p,
+        Some(json!({"properties": {"state": "Shipping"}})),
+    );
+    assert!(r.body.unwrap()["error"]["message"].as_str().unwrap().starts_with("properties.deliveryPackage"));
+    let r = send(&mut service, "2026-01-05T13:00:00Z", Method::Patch, &p, Some(ship));
+    assert_eq!(r.status, 200);
+    let job = r.body.unwrap();
+    assert_eq!(job["properties"]["state"], "Shipping");
+    assert_eq!(job["properties"]["deliveryPackage"]["carrierName"], "UPS");
+    let r = send(
+        &mut service,
+        "2026-01-05T14:00:00Z",
+        Method::Patch,
+        &p,
+        Some(json!({"properties": {"state": "Received"}})),
+    );
+    assert!(r.body.unwrap()["error"]["message"].as_str().unwrap().starts_with("properties.state"));
+    let _: UpdateJobParameters =
+        serde_json::from_value(json!({"properties": {"state": null, "cancelRequested": null}})).unwrap();
+}
+
+#[test]
+fn arm_sample_script() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/arm/sample.jsonl")).unwrap();
+    let config: Config = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/arm/config.json")).unwrap(),
+    )
+    .unwrap();
+    let mut service = Service::new(config, Policy::default());
+    let out = run_script(&mut service, &text).unwrap();
+    insta::assert_snapshot!("arm_sample_script", out);
+}
+
+#[test]
+fn arm_script_refuses_a_malformed_line_naming_it() {
+    let mut service = service();
+    let e = run_script(&mut service, "{\"at\": \"2026-01-05T09:00:00Z\", \"method\": \"GET\", \"path\": \"/x\"}\n{\"method\": \"GET\", \"path\": \"/x\"}\n").unwrap_err();
+    assert_eq!((e.line, e.field.as_deref()), (2, Some("at")));
+    let e = run_script(
+        &mut service,
+        "{\"at\": \"2026-01-05T09:00:00Z\", \"method\": \"FETCH\", \"path\": \"/x\"}",
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.field.as_deref()), (1, Some("method")));
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        prop_oneof![
+            Just("Import".to_string()),
+            Just("Export".to_string()),
+            Just("Shipping".to_string()),
+            Just(String::new()),
+            "[a-zA-Z0-9 ]{0,8}".prop_map(String::from)
+        ]
+        .prop_map(Value::from),
+    ];
+    let keys = prop_oneof![
+        Just("properties"),
+        Just("location"),
+        Just("jobType"),
+        Just("driveList"),
+        Just("driveId"),
+        Just("state"),
+        Just("cancelRequested"),
+        Just("deliveryPackage"),
+        Just("returnAddress"),
+        Just("tags"),
+        Just("logLevel"),
+        Just("x"),
+    ];
+    leaf.prop_recursive(4, 32, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map(keys.clone().prop_map(String::from), inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn arb_request() -> impl Strategy<Value = Request> {
+    let method = prop_oneof![
+        Just(Method::Get),
+        Just(Method::Put),
+        Just(Method::Patch),
+        Just(Method::Delete),
+        Just(Method::Post)
+    ];
+    let p = prop_oneof![
+        Just(path("g", "j")),
+        Just(path("h", "j")),
+        Just(format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs")),
+        Just(format!(
+            "/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs/j/listBitLockerKeys"
+        )),
+        "[/a-zA-Z$?=&]{0,30}".prop_map(String::from),
+    ];
+    (method, p, prop::option::of(arb_json())).prop_map(|(method, path, body)| Request { method, path, body })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/arm.txt"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Any request, valid or not, answers 2xx or 4xx; a 4xx answer changes nothing.
+    #[test]
+    fn arm_any_request_answers_2xx_or_4xx_and_a_4xx_changes_nothing(requests in prop::collection::vec(arb_request(), 1..8)) {
+        let mut service = service();
+        let f = fixture("CreateJob.json");
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(f["parameters"]["body"].clone()));
+        for (i, request) in requests.iter().enumerate() {
+            let now = Timestamp::from_second(at("2026-01-05T10:00:00Z").as_second() + i as i64 * 86_400).unwrap();
+            let _ = service.handle_timeout(now);
+            let before = service.clone();
+            let exchange = service.handle(now, request);
+            let status = exchange.answer.status;
+            prop_assert!((200..300).contains(&status) || (400..500).contains(&status), "{status} for {request:?}");
+            if status >= 400 {
+                prop_assert_eq!(&service, &before, "a {} changed the service: {:?}", status, request);
+            }
+        }
+    }
+}
