@@ -125,7 +125,6 @@ pub struct Exchange<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Details {
-    name: JobName,
     location: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tags: Option<BTreeMap<String, String>>,
@@ -150,20 +149,20 @@ pub struct Service {
 struct ScopeState {
     scope: Scope,
     registry: Registry,
-    details: Vec<Details>,
+    details: BTreeMap<JobName, Details>,
 }
 
 impl ScopeState {
     fn details(&self, name: &JobName) -> Option<&Details> {
-        self.details.iter().find(|d| &d.name == name)
+        self.details.get(name)
     }
     fn details_mut(&mut self, name: &JobName) -> Option<&mut Details> {
-        self.details.iter_mut().find(|d| &d.name == name)
+        self.details.get_mut(name)
     }
     /// Drops the details of jobs the core no longer has.
     fn prune(&mut self) {
         let registry = &self.registry;
-        self.details.retain(|d| registry.peek(d.name.as_str()).is_some());
+        self.details.retain(|name, _| registry.peek(name.as_str()).is_some());
     }
 }
 
@@ -386,7 +385,11 @@ impl Service {
                 if let Err(e) = trial.decide(now, &command) {
                     return refusal(&e);
                 }
-                self.scopes.push(ScopeState { scope: scope.clone(), registry: trial, details: Vec::new() });
+                self.scopes.push(ScopeState {
+                    scope: scope.clone(),
+                    registry: trial,
+                    details: BTreeMap::new(),
+                });
                 self.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
                 match self.scopes.iter().position(|s| s.scope == scope) {
                     Some(index) => index,
@@ -411,7 +414,7 @@ impl Service {
         if properties.encryption_key.is_none() {
             properties.encryption_key = Some(self.config.encryption_key.clone());
         }
-        state.details.push(Details { name: name.clone(), location, tags: put.tags, properties });
+        state.details.insert(name.clone(), Details { location, tags: put.tags, properties });
         match self.view(&scope, &name) {
             Some(view) => Response { status: 201, body: Some(view) },
             None => error(500, "InternalError", "the created job is not there"),
