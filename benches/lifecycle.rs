@@ -309,3 +309,93 @@ fn replay_1m_events(bencher: Bencher) {
         .counter(divan::counter::ItemsCount::new(log.len()))
         .bench_local(|| Registry::replay(Policy::default(), log).map(|r| r.len()).unwrap());
 }
+
+/// The same operations as [`one_operation`], each on a different job picked at random among
+/// the million (65,536 targets visited in a shuffled order), so that the job, its name and its
+/// hash bucket are rarely in the processor's caches: what a host serving many clients sees.
+/// `bare_map_lookup` is the floor: a lookup in a plain `HashMap` of a million boxed values with
+/// the same keys, visited in the same order.
+mod random_job {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const TARGETS: usize = 1 << 16;
+
+    /// `TARGETS` indices below `MILLION / 10`, shuffled by a fixed xorshift: job `10 * i + kind`
+    /// is the `i`-th job of that kind in the spread.
+    fn shuffled(kind: usize) -> Vec<usize> {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..TARGETS)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                10 * (state as usize % (MILLION / 10)) + kind
+            })
+            .collect()
+    }
+
+    fn cycle<'a, T>(items: &'a [T]) -> impl FnMut() -> &'a T {
+        let mut k = 0;
+        move || {
+            k = (k + 1) % items.len();
+            &items[k]
+        }
+    }
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn bare_map_lookup(bencher: Bencher) {
+        let map: HashMap<JobName, Box<[u64; 13]>> =
+            (0..MILLION).map(|i| (name(i), Box::new([0; 13]))).collect();
+        let names: Vec<JobName> = shuffled(0).into_iter().map(name).collect();
+        let mut next = cycle(&names);
+        bencher.bench_local(|| map.contains_key(black_box(next())));
+    }
+
+    /// Any job: a quarter of them are `Creating` export jobs, the kind `get` polls most.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn get(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let names: Vec<JobName> = shuffled(0).into_iter().map(name).collect();
+        let now = quiet_now();
+        let mut next = cycle(&names);
+        bencher.bench_local(|| registry.get(now, black_box(next())).result.is_ok());
+    }
+
+    /// A cancel accepted on a `Shipping` job (the first one changes it, repeats change nothing).
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn cancel(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let commands: Vec<Command> =
+            shuffled(4).into_iter().map(|i| Command::Cancel { job: name(i) }).collect();
+        let now = quiet_now();
+        let mut next = cycle(&commands);
+        bencher.bench_local(|| registry.execute(now, black_box(next())).result.is_ok());
+    }
+
+    /// Progress on the copying drive of a `Transferring` job with ten drives.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn progress(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let drive = ten_drives()[0].clone();
+        let commands: Vec<Command> = shuffled(6)
+            .into_iter()
+            .map(|i| Command::Progress { job: name(i), drive: drive.clone(), bytes: 1 })
+            .collect();
+        let now = quiet_now();
+        let mut next = cycle(&commands);
+        bencher.bench_local(|| registry.execute(now, black_box(next())).result.is_ok());
+    }
+
+    /// A cancel refused on a `Completed` job (R-CANCEL-2): what a polling client hits.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn refused_cancel(bencher: Bencher) {
+        let mut registry = MILLION_JOBS.clone();
+        let commands: Vec<Command> =
+            shuffled(7).into_iter().map(|i| Command::Cancel { job: name(i) }).collect();
+        let now = quiet_now();
+        let mut next = cycle(&commands);
+        bencher.bench_local(|| registry.execute(now, black_box(next())).result.is_err());
+    }
+}

@@ -226,25 +226,36 @@ impl Registry {
         )
     }
 
-    /// Folds a decided event into the jobs and keeps the timer index in step.
+    /// Folds a decided event into the jobs and keeps the timer index in step. One hash lookup
+    /// of the job's name; the timer index changes only when the job's deadline does.
     fn commit(&mut self, event: &Event) {
-        if let Some(job) = self.jobs.get(&event.job) {
-            if let Some(old) = rules::deadline(job, &self.policy) {
-                self.timers.remove(&(old.at, old.job));
+        let Some(job) = self.jobs.get_mut(&event.job) else {
+            if let Change::Created { job_type, drives } = &event.change {
+                let job = Job::created(event.at, event.job.clone(), *job_type, drives);
+                if let Some(new) = rules::deadline(&job, &self.policy) {
+                    self.timers.insert((new.at, new.job));
+                }
+                self.jobs.insert(event.job.clone(), Box::new(job));
+            }
+            return;
+        };
+        let old = rules::deadline(job, &self.policy).map(|d| d.at);
+        let new = if event.removes_job() {
+            None
+        } else {
+            job.evolve(event.at, &event.change);
+            rules::deadline(job, &self.policy).map(|d| d.at)
+        };
+        if old != new {
+            if let Some(at) = old {
+                self.timers.remove(&(at, event.job.clone()));
+            }
+            if let Some(at) = new {
+                self.timers.insert((at, event.job.clone()));
             }
         }
         if event.removes_job() {
             self.jobs.remove(&event.job);
-        } else if let Change::Created { job_type, drives } = &event.change {
-            let job = Job::created(event.at, event.job.clone(), *job_type, drives);
-            self.jobs.insert(event.job.clone(), Box::new(job));
-        } else if let Some(job) = self.jobs.get_mut(&event.job) {
-            job.evolve(event.at, &event.change);
-        }
-        if let Some(job) = self.jobs.get(&event.job) {
-            if let Some(new) = rules::deadline(job, &self.policy) {
-                self.timers.insert((new.at, new.job));
-            }
         }
     }
 }
