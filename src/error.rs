@@ -130,7 +130,9 @@ pub enum Error {
         /// The drive id asked for.
         drive: DriveId,
     },
-    /// The request itself is malformed, whatever the job's state.
+    /// The request itself is malformed: it would be refused in any state. A job that exists is
+    /// asked about its state first, so a malformed request on a job in the wrong state answers
+    /// with the state's refusal (see `docs/spec.md`, *Which refusal wins*).
     #[error("{operation} refused: {problem} [{}]", Rule::Input1)]
     InvalidRequest {
         /// What was asked.

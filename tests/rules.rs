@@ -311,6 +311,12 @@ fn r_cancel_3_repeated_cancel_is_accepted_and_changes_nothing() {
         assert_eq!(after_second.drive_list(), after_first.drive_list());
         assert_eq!(after_second.state_entered_at(), after_first.state_entered_at());
         assert!(after_second.cancel_requested());
+        // The retry is an event: the job's last recorded instant moves to it, nothing else.
+        assert_eq!(after_second.updated_at(), again.at);
+        assert_eq!(
+            after_second.next_deadline(w.registry.policy()),
+            after_first.next_deadline(w.registry.policy())
+        );
     }
 }
 
@@ -757,6 +763,7 @@ fn r_timer_2_a_package_not_arrived_14_days_after_shipping_makes_the_drives_never
     assert_eq!(w.state(), JobState::Received);
     assert_eq!(w.drive_state("D1"), DriveState::Received);
     assert_eq!(w.drive_state("D2"), DriveState::NeverReceived);
+    assert!(!w.registry.peek("job-1").unwrap().package_overdue(), "the package is late until it arrives");
 }
 
 #[test]
@@ -1076,4 +1083,46 @@ fn r_event_1_registry_survives_json() {
     );
     assert_ne!(broken, json);
     assert!(serde_json::from_str::<Registry>(&broken).is_err());
+}
+
+/// The spec's *Which refusal wins*: the job, then its state, then R-CANCEL-7, then the request;
+/// each refusal below has two reasons and answers with the first one in that order.
+#[test]
+fn refusal_precedence_job_then_state_then_request() {
+    let code_and_rule = |e: Error| (e.code(), e.rule());
+
+    // A malformed create (an import without drives) on a name in use: the name wins.
+    let mut w = World::import();
+    let job = w.job.clone();
+    let e = w.err(Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![] });
+    assert_eq!(code_and_rule(e), ("JobAlreadyExists", Rule::Input2));
+
+    // A package listing a drive twice, sent to a job still in Creating: the state wins.
+    let e = w.err(Command::PackageReceived { job: job.clone(), drives: vec![drive("D1"), drive("D1")] });
+    assert_eq!(code_and_rule(e), ("InvalidStateTransition", Rule::Flow2));
+
+    // The same package to a job in Shipping: the list's shape before its unknown drive.
+    let mut w = World::to(JobState::Shipping);
+    let e = w.err(Command::PackageReceived { job: job.clone(), drives: vec![drive("D9"), drive("D9")] });
+    assert_eq!(code_and_rule(e), ("InvalidRequest", Rule::Input1));
+
+    // A transfer start of an unknown drive: the job's state first, then the cancel, then the drive.
+    assert_eq!(code_and_rule(w.start("D9").unwrap_err()), ("InvalidStateTransition", Rule::Flow3));
+    let mut w = World::to(JobState::Received);
+    assert_eq!(code_and_rule(w.start("D9").unwrap_err()), ("DriveNotFound", Rule::Input1));
+    w.start("D1").unwrap();
+    w.cancel().unwrap(); // D1 keeps copying, so the job stays Transferring (R-CANCEL-6)
+    assert_eq!(code_and_rule(w.start("D9").unwrap_err()), ("InvalidStateTransition", Rule::Cancel7));
+
+    // Progress that would overflow: on a drive not copying the drive's state wins; on a copying
+    // drive the byte count is the only reason left.
+    let mut w = World::to(JobState::Received);
+    w.start("D1").unwrap();
+    w.progress("D1", 1).unwrap();
+    assert_eq!(
+        code_and_rule(w.progress("D2", u64::MAX).unwrap_err()),
+        ("InvalidStateTransition", Rule::Flow4)
+    );
+    assert_eq!(code_and_rule(w.progress("D1", u64::MAX).unwrap_err()), ("InvalidRequest", Rule::Input1));
+    assert_eq!(code_and_rule(w.progress("D9", u64::MAX).unwrap_err()), ("DriveNotFound", Rule::Input1));
 }
