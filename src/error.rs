@@ -133,7 +133,7 @@ pub enum Error {
     /// The request itself is malformed: it would be refused in any state. A job that exists is
     /// asked about its state first, so a malformed request on a job in the wrong state answers
     /// with the state's refusal (see `docs/spec.md`, *Which refusal wins*).
-    #[error("{operation} refused: {problem} [{}]", Rule::Input1)]
+    #[error("{operation} refused: {problem} [{}]", problem.rule())]
     InvalidRequest {
         /// What was asked.
         operation: Operation,
@@ -165,7 +165,8 @@ impl Error {
             Error::CancelNotAllowed { rule, .. }
             | Error::DeleteNotAllowed { rule, .. }
             | Error::InvalidStateTransition { rule, .. } => *rule,
-            Error::DriveNotFound { .. } | Error::InvalidRequest { .. } => Rule::Input1,
+            Error::DriveNotFound { .. } => Rule::Input1,
+            Error::InvalidRequest { problem, .. } => problem.rule(),
         }
     }
 
@@ -256,4 +257,25 @@ pub enum Problem {
         /// The drive.
         drive: DriveId,
     },
+}
+
+impl Problem {
+    /// The rule a request with this problem breaks: R-EVENT-1 for a recorded event that does not
+    /// follow, R-INPUT-1 for every malformed input.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Problem::EventDoesNotFollow => Rule::Event1,
+            Problem::EmptyJobName
+            | Problem::JobNameTooLong { .. }
+            | Problem::JobNameCharacter { .. }
+            | Problem::EmptyDriveId
+            | Problem::DriveIdTooLong { .. }
+            | Problem::DriveIdCharacter { .. }
+            | Problem::TooManyDrives { .. }
+            | Problem::DuplicateDrive { .. }
+            | Problem::NoDrives
+            | Problem::DrivesOnExport
+            | Problem::BytesOverflow { .. } => Rule::Input1,
+        }
+    }
 }

@@ -1065,6 +1065,12 @@ fn r_event_1_an_event_that_does_not_follow_is_refused_and_changes_nothing() {
         assert!(w.registry.apply(event).is_err(), "{event:?} was applied");
         assert_eq!(w.registry, before);
     }
+    // A refusal of the rules' own (the cancel) quotes that rule; an event the rules would have
+    // decided otherwise quotes this one.
+    assert_eq!(w.registry.apply(&forged[0]).unwrap_err().rule(), Rule::Cancel2);
+    let wrong_end = w.registry.apply(&forged[1]).unwrap_err();
+    assert_eq!((wrong_end.code(), wrong_end.rule()), ("InvalidRequest", Rule::Event1));
+    assert!(wrong_end.to_string().ends_with("[R-EVENT-1]"), "{wrong_end}");
     let good = Event { at, job: name("job-1"), change: Change::ShippedBack { state: JobState::Completed } };
     w.registry.apply(&good).unwrap();
     assert_eq!(w.state(), JobState::Completed);
