@@ -67,6 +67,9 @@
 //! Not caught by this file: an input that makes the core loop forever (the walk hangs instead of
 //! failing).
 
+mod common;
+use common::{drive, drives, name, t0};
+
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::rc::Rc;
@@ -85,22 +88,6 @@ const DAY_SECS: i64 = 86_400;
 const CREATING_EXPIRY: SignedDuration = SignedDuration::from_secs(14 * DAY_SECS);
 const SHIPPING_EXPIRY: SignedDuration = SignedDuration::from_secs(14 * DAY_SECS);
 const RETENTION: SignedDuration = SignedDuration::from_secs(90 * DAY_SECS);
-
-fn t0() -> Timestamp {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
-
-fn name(s: &str) -> JobName {
-    JobName::new(s).unwrap()
-}
-
-fn drive(s: &str) -> DriveId {
-    DriveId::new(s).unwrap()
-}
-
-fn drives(ids: &[&str]) -> Vec<DriveId> {
-    ids.iter().map(|d| drive(d)).collect()
-}
 
 /// The job shapes explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -28,6 +28,9 @@
 //!
 //! `PROPTEST_CASES` raises (or lowers) the number of generated histories.
 
+mod common;
+use common::cases;
+
 use std::collections::BTreeMap;
 
 use import_export_lifecycle::{
@@ -38,11 +41,6 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
-
-/// The number of generated cases: `PROPTEST_CASES` when set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// How many steps a generated history has.
 const STEPS: std::ops::Range<usize> = 1..80;

@@ -21,6 +21,9 @@
 //! `PROPTEST_CASES=10000 cargo test --test properties` for a long local run. Failures are kept in
 //! `proptest-regressions/properties.txt` and replayed first.
 
+mod common;
+use common::{cases, t0};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{Debug, Write as _};
 
@@ -43,11 +46,6 @@ const DAY: SignedDuration = SignedDuration::from_secs(86_400);
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
-
-/// The number of cases: `PROPTEST_CASES` when set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
-}
 
 fn config(default: u32) -> ProptestConfig {
     ProptestConfig {
@@ -223,10 +221,6 @@ struct History {
 
 // ---------------------------------------------------------------------------------------------
 // Generators
-
-fn t0() -> Timestamp {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
 
 /// `t + d`, saturating at the ends of the time type.
 fn shift(t: Timestamp, d: SignedDuration) -> Timestamp {

@@ -3,6 +3,9 @@
 //! These are the worked examples of the spec: each drives a registry through the shortest
 //! history that shows the rule, with a simulated clock that starts at a fixed instant.
 
+mod common;
+use common::{drive, name, t0};
+
 use import_export_lifecycle::{
     CancelWindow, Change, Command, DriveId, DriveState, Error, Event, JobName, JobState, JobType, Operation,
     Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
@@ -10,18 +13,6 @@ use import_export_lifecycle::{
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 const NS: SignedDuration = SignedDuration::from_nanos(1);
-
-fn t0() -> Timestamp {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
-
-fn name(s: &str) -> JobName {
-    JobName::new(s).unwrap()
-}
-
-fn drive(s: &str) -> DriveId {
-    DriveId::new(s).unwrap()
-}
 
 /// A registry with one job, `job-1`, and a clock that moves one hour per step.
 struct World {

@@ -3,6 +3,9 @@
 //! change of behaviour a person must look at (`INSTA_UPDATE=no` in CI: nothing is ever written
 //! there).
 
+mod common;
+use common::{drive, drives, name, t0};
+
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt::Write as _;
 
@@ -14,22 +17,6 @@ use strum::IntoEnumIterator;
 
 const HOUR: SignedDuration = SignedDuration::from_hours(1);
 const DAY: SignedDuration = SignedDuration::from_hours(24);
-
-fn t0() -> Timestamp {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
-
-fn name(s: &str) -> JobName {
-    JobName::new(s).unwrap()
-}
-
-fn drive(s: &str) -> DriveId {
-    DriveId::new(s).unwrap()
-}
-
-fn drives(ids: &[&str]) -> Vec<DriveId> {
-    ids.iter().map(|d| drive(d)).collect()
-}
 
 // ---------------------------------------------------------------------------------------------
 // (a) The transition table
