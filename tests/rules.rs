@@ -619,6 +619,38 @@ fn r_flow_7_states_only_move_forward_along_a_whole_life() {
     assert_eq!(seen.last(), Some(&JobState::Completed));
 }
 
+/// R-FLOW-7's order, as `JobState::step` and `JobState::is_terminal` give it to hosts (and to
+/// the generated tests, which use them as oracles): written out here from the spec.
+#[test]
+fn r_flow_7_the_order_of_states_is_the_specs() {
+    let expected = [
+        (JobState::Creating, 0, false),
+        (JobState::Shipping, 1, false),
+        (JobState::Received, 2, false),
+        (JobState::Transferring, 3, false),
+        (JobState::Packaging, 4, false),
+        (JobState::Completed, 5, true),
+        (JobState::Closed, 5, true),
+    ];
+    for (state, step, terminal) in expected {
+        assert_eq!((state.step(), state.is_terminal()), (step, terminal), "{state}");
+    }
+}
+
+/// `len` and `is_empty` count the jobs as the registry stands, removed ones excluded.
+#[test]
+fn registry_len_and_is_empty_count_the_jobs_as_they_stand() {
+    let mut w = World::new(Policy::default());
+    assert!(w.registry.is_empty());
+    assert_eq!(w.registry.len(), 0);
+    let job = w.job.clone();
+    w.ok(Command::Create { job, job_type: JobType::Export, drives: vec![] });
+    assert!(!w.registry.is_empty());
+    assert_eq!(w.registry.len(), 1);
+    w.delete().unwrap();
+    assert!(w.registry.is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Delete and what follows
 
