@@ -68,7 +68,7 @@
 //! failing).
 
 mod common;
-use common::{drive, drives, name, t0};
+use common::{drive, drives, name, removes, t0, timer_removes};
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -538,7 +538,7 @@ impl Explorer<'_> {
             self.ensure(Check::Deadlines, fired_late == fired && late == at, trace, || {
                 format!("a timer noticed an hour late was not recorded at its deadline: {fired_late:?}")
             });
-            let removes = d.timer.removes_job();
+            let removes = timer_removes(d.timer);
             let remaining = at.peek(self.job.as_str()).cloned();
             self.ensure(Check::Deadlines, removes == remaining.is_none(), trace, || {
                 format!("{} fired; job afterwards: {remaining:?}", d.timer)
@@ -874,7 +874,7 @@ impl Explorer<'_> {
             self.fail(Check::JobInvariants, trace, format!("{step}: {e}: {post:?}"));
         }
         // A job removed by a timer and created again is a new job: nothing to compare.
-        if timers.iter().any(Event::removes_job) {
+        if timers.iter().any(removes) {
             return;
         }
         self.ensure(Check::ForwardOnly, post.state().step() >= job.state().step(), trace, || {

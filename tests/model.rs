@@ -34,8 +34,8 @@ use common::cases;
 use std::collections::BTreeMap;
 
 use import_export_lifecycle::{
-    CancelWindow, Change, Command, DriveId, DriveState, Event, Job, JobName, JobState, JobType, MAX_DRIVES,
-    Operation, PackageInfo, Policy, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
+    CancelWindow, Change, Command, DriveId, DriveState, Event, Job, JobName, JobState, JobType, Operation,
+    PackageInfo, Policy, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -304,7 +304,7 @@ impl Model {
         let mut no = Checks::new(Operation::Create);
         // R-INPUT-1: an import job has 1 to 10 distinct drives, an export job none.
         let malformed = match job_type {
-            JobType::Import => drives.is_empty() || drives.len() > MAX_DRIVES || has_duplicates(drives),
+            JobType::Import => drives.is_empty() || drives.len() > 10 || has_duplicates(drives),
             JobType::Export => !drives.is_empty(),
         };
         no.refuse_if(malformed, "InvalidRequest", Rule::Input1);
@@ -452,7 +452,7 @@ fn delete(job: &MJob) -> Result<Change, Refusals> {
 fn package_received(job: &mut MJob, at: Timestamp, drives: &[&'static str]) -> Result<Change, Refusals> {
     let mut no = Checks::new(Operation::PackageReceived);
     // R-INPUT-1: a package lists 1 to 10 distinct drives ...
-    let malformed = drives.is_empty() || drives.len() > MAX_DRIVES || has_duplicates(drives);
+    let malformed = drives.is_empty() || drives.len() > 10 || has_duplicates(drives);
     no.refuse_if(malformed, "InvalidRequest", Rule::Input1);
     // R-FLOW-2: ... arrives only for a job in Shipping ...
     no.refuse_if(job.state != JobState::Shipping, "InvalidStateTransition", Rule::Flow2);

@@ -22,7 +22,7 @@
 //! `proptest-regressions/properties.txt` and replayed first.
 
 mod common;
-use common::{cases, t0};
+use common::{cases, removes, t0};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{Debug, Write as _};
@@ -855,7 +855,7 @@ fn check_gone(run: &Run) -> Result<(), String> {
     for (i, r) in run.records.iter().enumerate() {
         for t in &r.timers {
             ensure!(!gone.contains(&t.job), "#{i}: a timer fired on removed job {}: {t:?}", t.job);
-            if t.removes_job() {
+            if removes(t) {
                 gone.insert(t.job.clone());
             }
         }
@@ -879,7 +879,7 @@ fn check_gone(run: &Run) -> Result<(), String> {
                     );
                 }
                 if let Ok(e) = result {
-                    if e.removes_job() {
+                    if removes(e) {
                         gone.insert(e.job.clone());
                     }
                 }
@@ -955,7 +955,7 @@ fn check_fresh(run: &Run) -> Result<(), String> {
             if let Some(life) = lives.get_mut(&e.job) {
                 life.push(e.clone());
             }
-            if e.removes_job() {
+            if removes(e) {
                 lives.remove(&e.job);
             }
         }
@@ -1946,7 +1946,7 @@ impl Reach {
                     | Change::TransferFinished { .. }
                     | Change::ShippedBack { .. } => {}
                 }
-                if e.removes_job() {
+                if removes(e) {
                     removed.insert(e.job.clone());
                 }
             }

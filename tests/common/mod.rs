@@ -2,7 +2,7 @@
 //! case count of generated tests. Each test file uses a part of them.
 #![allow(dead_code)]
 
-use import_export_lifecycle::{DriveId, JobName, Timestamp};
+use import_export_lifecycle::{Change, DriveId, Event, JobName, Timer, Timestamp};
 
 /// The instant every simulated clock starts from, unless a test says otherwise.
 pub fn t0() -> Timestamp {
@@ -28,4 +28,31 @@ pub fn drives(ids: &[&str]) -> Vec<DriveId> {
 /// `PROPTEST_CASES=10000 cargo test`), else the test's own `default` (what CI runs).
 pub fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+}
+
+/// Whether an event removes its job, written out from the spec rather than asked of the crate
+/// (`Event::removes_job` is what the registry itself uses): a delete (R-DELETE-1), the
+/// `Creating` expiry (R-TIMER-1) and the end of retention (R-TIMER-3).
+pub fn removes(event: &Event) -> bool {
+    match event.change {
+        Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => true,
+        Change::Created { .. }
+        | Change::Shipped { .. }
+        | Change::CancelRequested { .. }
+        | Change::PackageReceived { .. }
+        | Change::TransferStarted { .. }
+        | Change::TransferProgressed { .. }
+        | Change::TransferFinished { .. }
+        | Change::ShippedBack { .. }
+        | Change::NeverReceived { .. } => false,
+    }
+}
+
+/// Whether a timer removes its job, from the spec: the `Creating` expiry and the end of
+/// retention do; the shipping expiry marks drives `NeverReceived` and keeps the job.
+pub fn timer_removes(timer: Timer) -> bool {
+    match timer {
+        Timer::CreatingExpired | Timer::RetentionExpired => true,
+        Timer::NeverReceived => false,
+    }
 }
