@@ -23,9 +23,19 @@ pub(crate) fn decide(
     now: Timestamp,
     command: &Command,
 ) -> Result<Event, Error> {
+    decide_for(jobs.get(command.job()).map(|job| &**job), policy, now, command)
+}
+
+/// Decides `command` at `now` given the job its name designates, if one exists: for callers
+/// that have already looked it up.
+pub(crate) fn decide_for(
+    existing: Option<&Job>,
+    policy: &Policy,
+    now: Timestamp,
+    command: &Command,
+) -> Result<Event, Error> {
     let operation = command.operation();
     let name = command.job();
-    let existing = jobs.get(name).map(|job| &**job);
     if let Command::Create { job, job_type, drives } = command {
         if let Some(other) = existing {
             return Err(Error::JobAlreadyExists { job: job.clone(), state: other.state });

@@ -124,14 +124,15 @@ impl Registry {
         let expected = match event.command() {
             Some(command) => {
                 // A command event comes after every timer of its job due by its instant.
-                let overdue = self.jobs.get(&event.job).and_then(|job| rules::deadline(job, &self.policy));
+                let existing = self.jobs.get(&event.job).map(|job| &**job);
+                let overdue = existing.and_then(|job| rules::deadline(job, &self.policy));
                 if overdue.is_some_and(|d| d.at <= event.at) {
                     return Err(Error::InvalidRequest {
                         operation: Operation::Replay,
                         problem: Problem::EventDoesNotFollow,
                     });
                 }
-                self.decide(event.at, &command)?
+                decide::decide_for(existing, &self.policy, event.at, &command)?
             }
             None => self.timer_event(event)?,
         };
@@ -159,10 +160,26 @@ impl Registry {
     }
 
     /// Applies the timers due at `now`, then decides and applies `command`.
+    ///
+    /// The command acts on its job at the job's own instant, `max(now, updatedAt)` (R-CLOCK-1),
+    /// which is later than `now` when the caller's clock is behind the job's history; the job's
+    /// own timers due by that instant fire first (R-TIMER-4). (With periods of at least a day
+    /// this never happens: a job's deadline is always after its last instant.)
     pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
         let mut timers = self.handle_timeout(now);
-        self.catch_up(now, command.job(), &mut timers);
-        let result = self.decide(now, command);
+        let result = loop {
+            let existing = self.jobs.get(command.job()).map(|job| &**job);
+            if let Some(job) = existing {
+                let due = rules::deadline(job, &self.policy).filter(|d| d.at <= now.max(job.updated_at));
+                if let Some(deadline) = due {
+                    let event = decide::fire(job, &deadline);
+                    self.commit(&event);
+                    timers.push(event);
+                    continue;
+                }
+            }
+            break decide::decide_for(existing, &self.policy, now, command);
+        };
         if let Ok(event) = &result {
             self.commit(event);
         }
@@ -197,22 +214,6 @@ impl Registry {
     /// Every job as the registry stands, in no particular order, without applying timers.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
         self.jobs.values().map(|job| &**job)
-    }
-
-    /// R-CLOCK-1 with R-TIMER-4: a command acts on its job at the job's own instant,
-    /// `max(now, updatedAt)`, which is later than `now` when the caller's clock is behind the
-    /// job's history; the job's own timers due by that instant fire first. (With periods of at
-    /// least a day this never happens: a job's deadline is always after its last instant.)
-    fn catch_up(&mut self, now: Timestamp, name: &JobName, fired: &mut Vec<Event>) {
-        while let Some(job) = self.jobs.get(name) {
-            let Some(deadline) = rules::deadline(job, &self.policy) else { break };
-            if deadline.at > now.max(job.updated_at) {
-                break;
-            }
-            let event = decide::fire(job, &deadline);
-            self.commit(&event);
-            fired.push(event);
-        }
     }
 
     /// The timer event `event` claims, if it is exactly the one due on its job.
