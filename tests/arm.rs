@@ -483,3 +483,335 @@ fn arm_any_request_answers_2xx_or_4xx_and_a_4xx_changes_nothing() {
         panic!("{failure}");
     }
 }
+
+const BITLOCKER_KEY: &str = "238810-662376-448998-450120-652806-203390-606320-483076";
+
+fn group_jobs(group: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs")
+}
+
+fn subscription_jobs() -> String {
+    format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs")
+}
+
+fn create_body() -> Value {
+    fixture("CreateJob.json")["parameters"]["body"].clone()
+}
+
+fn names(response: Response) -> Vec<String> {
+    assert_eq!(response.status, 200, "{:?}", response.body);
+    response.body.unwrap()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_bad_path(response: Response, p: &str) {
+    assert_eq!(response.status, 400, "{p}: {:?}", response.body);
+    let body = response.body.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidRequest", "{p}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("path"), "{p}: {message:?} names the path");
+}
+
+/// Each fixed segment of a job path, misspelt in turn: 400 naming the path, and nothing created.
+#[test]
+fn arm_a_job_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
+    let wrong = [
+        format!("/subscription/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs"),
+        format!("/subscriptions/{SUB}/resourcegroupz/g/providers/Microsoft.ImportExport/jobs"),
+        format!("/subscriptions/{SUB}/resourceGroups/g/provider/Microsoft.ImportExport/jobs"),
+        format!("/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.Storage/jobs"),
+        format!("/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/job"),
+    ];
+    let mut service = service();
+    for base in &wrong {
+        let job = format!("{base}/j?api-version=2021-01-01");
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &job, Some(create_body()));
+        assert_bad_path(r, &job);
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &job, None);
+        assert_bad_path(r, &job);
+        let list = format!("{base}?api-version=2021-01-01");
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &list, None);
+        assert_bad_path(r, &list);
+        let keys = format!("{base}/j/listBitLockerKeys");
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Post, &keys, None);
+        assert_bad_path(r, &keys);
+    }
+    assert_eq!(service, self::service(), "a refused path created nothing");
+    // The same segments spelt right, in another case, name the job (ARM ignores their case).
+    let upper = format!(
+        "/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/g/PROVIDERS/microsoft.importexport/JOBS/j?api-version=2021-01-01"
+    );
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &upper, Some(create_body())).status,
+        201
+    );
+    assert_eq!(send(&mut service, "2026-01-05T09:00:01Z", Method::Get, &path("g", "j"), None).status, 200);
+}
+
+/// Each fixed segment of the subscription's list path, misspelt in turn: 400 naming the path.
+#[test]
+fn arm_a_subscription_list_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
+    let mut service = service();
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body())).status,
+        201
+    );
+    let wrong = [
+        format!("/subscription/{SUB}/providers/Microsoft.ImportExport/jobs"),
+        format!("/subscriptions/{SUB}/provider/Microsoft.ImportExport/jobs"),
+        format!("/subscriptions/{SUB}/providers/Microsoft.Storage/jobs"),
+        format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/job"),
+    ];
+    for p in &wrong {
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, p, None);
+        assert_bad_path(r, p);
+    }
+    let right = format!("{}?api-version=2021-01-01", subscription_jobs());
+    assert_eq!(names(send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &right, None)), ["j"]);
+    let upper = format!("/Subscriptions/{SUB}/Providers/MICROSOFT.IMPORTEXPORT/Jobs");
+    assert_eq!(names(send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &upper, None)), ["j"]);
+}
+
+/// `GET …/resourceGroups/{rg}/…/jobs` lists that resource group's jobs by name, and only them.
+#[test]
+fn arm_a_resource_group_list_shows_only_that_groups_jobs() {
+    let mut service = service();
+    for (group, job) in [("a", "y"), ("a", "x"), ("b", "z"), ("c", "w")] {
+        assert_eq!(
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, job), Some(create_body()))
+                .status,
+            201
+        );
+    }
+    let list =
+        |service: &mut Service, p: &str| names(send(service, "2026-01-05T10:00:00Z", Method::Get, p, None));
+    assert_eq!(list(&mut service, &group_jobs("a")), ["x", "y"]);
+    assert_eq!(list(&mut service, &format!("{}?api-version=2021-01-01", group_jobs("b"))), ["z"]);
+    assert_eq!(list(&mut service, &format!("{}/", group_jobs("c"))), ["w"]);
+    assert_eq!(list(&mut service, &group_jobs("empty")), Vec::<String>::new());
+    assert_eq!(list(&mut service, &format!("{}?$top=1", group_jobs("a"))), ["x"]);
+    assert_eq!(list(&mut service, &format!("{}?$top=100", group_jobs("a"))), ["x", "y"]);
+    // The subscription's list: by resource group, then name.
+    assert_eq!(list(&mut service, &subscription_jobs()), ["x", "y", "z", "w"]);
+    // A list of another subscription shows none of them.
+    let other = "/subscriptions/other/resourceGroups/a/providers/Microsoft.ImportExport/jobs";
+    assert_eq!(list(&mut service, other), Vec::<String>::new());
+    // Each listed job is what GET shows.
+    let listed =
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Get, &group_jobs("b"), None).body.unwrap();
+    let got = send(&mut service, "2026-01-05T10:00:00Z", Method::Get, &path("b", "z"), None).body.unwrap();
+    assert_eq!(listed["value"][0], got);
+}
+
+/// After a job's name only `listBitLockerKeys` (any case) is an action; anything else is 400.
+#[test]
+fn arm_only_list_bitlocker_keys_follows_a_job_name() {
+    let mut service = service();
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body())).status,
+        201
+    );
+    let job = format!("{}/j", group_jobs("g"));
+    for action in ["somethingElse", "listBitLockerKey", "listBitLockerKeys/more", "j/listBitLockerKeys"] {
+        let p = format!("{job}/{action}");
+        let before = service.clone();
+        for method in [Method::Post, Method::Get] {
+            let r = send(&mut service, "2026-01-05T09:00:00Z", method, &p, None);
+            assert_bad_path(r, &p);
+        }
+        assert_eq!(service, before);
+    }
+    for action in ["listBitLockerKeys", "listbitlockerkeys", "listBitLockerKeys?api-version=2021-01-01"] {
+        let p = format!("{job}/{action}");
+        let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Post, &p, None);
+        assert_eq!(r.status, 200, "{p}");
+        assert_eq!(
+            r.body.unwrap(),
+            json!({"value": [{"driveId": "9CA995BB", "bitLockerKey": BITLOCKER_KEY}]})
+        );
+    }
+    // The action is a POST; GET on it is refused as a method.
+    let r =
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &format!("{job}/listBitLockerKeys"), None);
+    assert_eq!(r.status, 405);
+}
+
+/// The service's next deadline is its registries' earliest: none without jobs, else what the
+/// core registry holding the same job would say.
+#[test]
+fn arm_next_deadline_is_the_core_registrys() {
+    use import_export_lifecycle::{Command, DriveId, JobName, JobType, Registry};
+    let mut service = service();
+    assert_eq!(service.next_deadline(), None);
+    let core_deadline = |when: &str| {
+        let mut registry = Registry::new(Policy::default());
+        let create = Command::Create {
+            job: JobName::new("j").unwrap(),
+            job_type: JobType::Import,
+            drives: vec![DriveId::new("9CA995BB").unwrap()],
+        };
+        assert!(registry.execute(at(when), &create).result.is_ok());
+        registry.next_deadline().map(|d| d.at)
+    };
+    // The later job sits in the scope that sorts first: the service takes the earliest of all.
+    send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("b", "j"), Some(create_body()));
+    send(&mut service, "2026-01-06T09:00:00Z", Method::Put, &path("a", "j"), Some(create_body()));
+    let first = core_deadline("2026-01-05T09:00:00Z");
+    assert!(first.is_some_and(|d| d > at("2026-01-06T09:00:00Z")));
+    assert_eq!(service.next_deadline(), first);
+    // Once the first has fired, the other job's deadline is next.
+    let fired = service.handle_timeout(first.unwrap());
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].scope.resource_group, "b");
+    assert_eq!(service.next_deadline(), core_deadline("2026-01-06T09:00:00Z"));
+    // Without jobs again, no deadline.
+    assert_eq!(send(&mut service, "2026-01-07T09:00:00Z", Method::Delete, &path("a", "j"), None).status, 200);
+    assert_eq!(service.next_deadline(), None);
+}
+
+/// A shipped job shows the package the customer sent and its type, on PATCH, GET and list.
+#[test]
+fn arm_a_shipped_job_shows_its_delivery_package_and_job_type() {
+    let mut service = service();
+    let export = json!({"location": "West US", "properties": {"jobType": "Export", "returnAddress": {"city": "Oslo"}}});
+    for (p, body) in [(path("g", "imp"), create_body()), (path("g", "exp"), export)] {
+        assert_eq!(send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(body)).status, 201);
+        let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "1Z999"}}});
+        let shipped = send(&mut service, "2026-01-05T10:00:00Z", Method::Patch, &p, Some(ship));
+        assert_eq!(shipped.status, 200);
+        let got = send(&mut service, "2026-01-05T11:00:00Z", Method::Get, &p, None);
+        for job in [shipped.body.unwrap(), got.body.unwrap()] {
+            assert_eq!(job["properties"]["state"], "Shipping");
+            assert_eq!(
+                job["properties"]["deliveryPackage"],
+                json!({"carrierName": "UPS", "trackingNumber": "1Z999"})
+            );
+        }
+    }
+    let listed =
+        send(&mut service, "2026-01-05T11:00:00Z", Method::Get, &group_jobs("g"), None).body.unwrap();
+    let types: Vec<(&str, &str)> = listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["name"].as_str().unwrap(), j["properties"]["jobType"].as_str().unwrap()))
+        .collect();
+    assert_eq!(types, [("exp", "Export"), ("imp", "Import")]);
+}
+
+/// An export job starts without drives; the drives the datacenter received appear, each with
+/// its `driveId`.
+#[test]
+fn arm_received_export_drives_show_their_ids() {
+    let mut service = service();
+    let p = path("g", "exp");
+    let export = json!({"location": "West US", "properties": {"jobType": "Export", "returnAddress": {"city": "Oslo"}}});
+    let created = send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(export));
+    assert_eq!(created.body.unwrap()["properties"]["driveList"], json!([]));
+    let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "7"}}});
+    assert_eq!(send(&mut service, "2026-01-05T10:00:00Z", Method::Patch, &p, Some(ship)).status, 200);
+    let received = json!({"op": "packageReceived", "drives": ["D1", "D2"]});
+    assert_eq!(service.datacenter(at("2026-01-06T09:00:00Z"), &p, &received).answer, Ok(()));
+    let job = send(&mut service, "2026-01-06T10:00:00Z", Method::Get, &p, None).body.unwrap();
+    assert_eq!(job["properties"]["state"], "Received");
+    assert_eq!(
+        job["properties"]["driveList"],
+        json!([{"driveId": "D1", "state": "Received"}, {"driveId": "D2", "state": "Received"}])
+    );
+}
+
+/// `bytesSucceeded` appears once a drive has started copying: a drive shipped back after a
+/// cancel, never copied, shows none; one shipped back after copying shows its bytes.
+#[test]
+fn arm_bytes_succeeded_only_for_drives_that_were_copied() {
+    let drive = "9CA995BB";
+    let run = |copy: bool| {
+        let mut service = service();
+        let p = path("g", "j");
+        assert_eq!(
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(create_body())).status,
+            201
+        );
+        let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "7"}}});
+        assert_eq!(send(&mut service, "2026-01-05T10:00:00Z", Method::Patch, &p, Some(ship)).status, 200);
+        let mut ops = vec![json!({"op": "packageReceived", "drives": [drive]})];
+        if copy {
+            ops.push(json!({"op": "startTransfer", "drive": drive}));
+            ops.push(json!({"op": "progress", "drive": drive, "bytes": 1}));
+            ops.push(json!({"op": "finishTransfer", "drive": drive, "result": "Completed"}));
+        }
+        for (i, op) in ops.iter().enumerate() {
+            let when =
+                Timestamp::from_second(at("2026-01-06T09:00:00Z").as_second() + i as i64 * 60).unwrap();
+            assert_eq!(service.datacenter(when, &p, op).answer, Ok(()), "{op}");
+        }
+        if !copy {
+            let cancel = json!({"properties": {"cancelRequested": true}});
+            let r = send(&mut service, "2026-01-06T10:00:00Z", Method::Patch, &p, Some(cancel));
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body.unwrap()["properties"]["driveList"][0].get("bytesSucceeded"), None);
+        }
+        let back = json!({"op": "shipBack"});
+        assert_eq!(service.datacenter(at("2026-01-06T11:00:00Z"), &p, &back).answer, Ok(()));
+        let job = send(&mut service, "2026-01-06T12:00:00Z", Method::Get, &p, None).body.unwrap();
+        job["properties"]["driveList"][0].clone()
+    };
+    let never_copied = run(false);
+    assert_eq!(never_copied["state"], "ShippedBack");
+    assert_eq!(never_copied.get("bytesSucceeded"), None, "{never_copied}");
+    let copied = run(true);
+    assert_eq!(copied["state"], "ShippedBack");
+    assert_eq!(copied["bytesSucceeded"], 1);
+}
+
+/// A job gone, deleted or removed by its timer, has no BitLocker keys to list either.
+#[test]
+fn arm_a_gone_job_has_no_bitlocker_keys() {
+    let mut service = service();
+    let keys = |group: &str| format!("{}/j/listBitLockerKeys", group_jobs(group));
+    for group in ["deleted", "expired"] {
+        assert_eq!(
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, "j"), Some(create_body()))
+                .status,
+            201
+        );
+        assert_eq!(send(&mut service, "2026-01-05T09:00:00Z", Method::Post, &keys(group), None).status, 200);
+    }
+    assert_eq!(
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Delete, &path("deleted", "j"), None).status,
+        200
+    );
+    let r = send(&mut service, "2026-01-05T10:00:01Z", Method::Post, &keys("deleted"), None);
+    assert_eq!((r.status, r.body.unwrap()["error"]["code"].clone()), (404, json!("JobNotFound")));
+    // The other stays in Creating until its timer removes it.
+    let expiry = service.next_deadline().unwrap();
+    let before = Timestamp::from_second(expiry.as_second() - 1).unwrap();
+    assert_eq!(
+        service
+            .handle(before, &Request { method: Method::Post, path: keys("expired"), body: None })
+            .answer
+            .status,
+        200
+    );
+    let exchange =
+        service.handle(expiry, &Request { method: Method::Post, path: keys("expired"), body: None });
+    assert_eq!(exchange.timers.len(), 1);
+    let r = exchange.answer;
+    assert_eq!((r.status, r.body.unwrap()["error"]["code"].clone()), (404, json!("JobNotFound")));
+    // A job of the same name created afterwards shows only its own keys.
+    let bare = json!({"location": "West US", "properties": {"jobType": "Import", "driveList": [{"driveId": "OTHER"}]}});
+    assert_eq!(
+        service
+            .handle(expiry, &Request { method: Method::Put, path: path("expired", "j"), body: Some(bare) })
+            .answer
+            .status,
+        201
+    );
+    let r =
+        service.handle(expiry, &Request { method: Method::Post, path: keys("expired"), body: None }).answer;
+    assert_eq!(r, Response { status: 200, body: Some(json!({"value": []})) });
+}
