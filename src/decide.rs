@@ -52,8 +52,7 @@ pub(crate) fn decide_for(
     let Some(job) = existing else {
         return Err(Error::JobNotFound { operation, job: name.clone() });
     };
-    // R-CLOCK-1: a job's history never goes backwards.
-    let at = now.max(job.updated_at);
+    let at = rules::instant(job, now);
     let change = decide_on(job, policy, command)?;
     Ok(Event { at, job: job.name.clone(), change })
 }

@@ -170,7 +170,7 @@ impl Registry {
         let result = loop {
             let existing = self.jobs.get(command.job()).map(|job| &**job);
             if let Some(job) = existing {
-                let due = rules::deadline(job, &self.policy).filter(|d| d.at <= now.max(job.updated_at));
+                let due = rules::deadline(job, &self.policy).filter(|d| d.at <= rules::instant(job, now));
                 if let Some(deadline) = due {
                     let event = decide::fire(job, &deadline);
                     self.commit(&event);
@@ -240,8 +240,9 @@ impl Registry {
             }
             return;
         };
+        let removes = event.removes_job();
         let old = rules::deadline(job, &self.policy).map(|d| d.at);
-        let new = if event.removes_job() {
+        let new = if removes {
             None
         } else {
             job.evolve(event.at, &event.change);
@@ -255,7 +256,7 @@ impl Registry {
                 self.timers.insert((at, event.job.clone()));
             }
         }
-        if event.removes_job() {
+        if removes {
             self.jobs.remove(&event.job);
         }
     }

@@ -5,6 +5,8 @@
 //! capability flags ([`Job::capabilities`](crate::Job::capabilities)) both ask these functions,
 //! so what a job says it allows is what it does.
 
+use jiff::Timestamp;
+
 use crate::job::Job;
 use crate::policy::{CancelWindow, Policy};
 use crate::rule::Rule;
@@ -109,6 +111,12 @@ pub(crate) fn ship_back(cancel_requested: bool, drives: impl IntoIterator<Item =
         | DriveState::ShippedBack => false,
     });
     if cancel_requested || clean { JobState::Completed } else { JobState::Closed }
+}
+
+/// R-CLOCK-1: the instant a command acts on `job` when the caller says `now`. A job's history
+/// never goes backwards, so an earlier `now` counts as the job's last recorded instant.
+pub(crate) fn instant(job: &Job, now: Timestamp) -> Timestamp {
+    now.max(job.updated_at)
 }
 
 /// R-TIMER-1, R-TIMER-2, R-TIMER-3, R-TIMER-5: the job's pending timer, if any. It counts from

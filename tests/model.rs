@@ -41,6 +41,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use strum::IntoEnumIterator;
 
 /// How many steps a generated history has.
 const STEPS: std::ops::Range<usize> = 1..80;
@@ -1105,15 +1106,7 @@ fn generated_histories_reach_every_job_state() {
     let histories = cases(CASES);
     let strategy = LifecycleModel::sequential_strategy(STEPS);
     let mut runner = TestRunner::deterministic();
-    let states = [
-        JobState::Creating,
-        JobState::Shipping,
-        JobState::Received,
-        JobState::Transferring,
-        JobState::Packaging,
-        JobState::Completed,
-        JobState::Closed,
-    ];
+    let states: Vec<JobState> = JobState::iter().collect();
     let mut reached: BTreeMap<String, u32> = BTreeMap::new();
     let mut steps = 0usize;
     let mut refused = 0usize;
