@@ -1,5 +1,5 @@
 //! The polling paths allocate nothing: `get`, `progress` and a refused cancel, on a job with ten
-//! drives, counted by a global allocator (issue 6). The command is built before counting
+//! drives, counted by a global allocator. The command is built before counting
 //! starts, as a host parses a request before asking the model.
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,4 +1,4 @@
-//! The ARM layer (issue 5): the service's fixtures, each operation in each state, the sample
+//! The ARM layer: the service's fixtures, each operation in each state, the sample
 //! script, and properties over arbitrary requests.
 
 use import_export_lifecycle::arm::types::{JobResponse, PutJobParameters, UpdateJobParameters};
@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/azure-rest-2021-01-01");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/azure-rest-2021-01-01");
 const SUB: &str = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
 fn fixture(name: &str) -> Value {
@@ -442,8 +442,8 @@ fn arb_request() -> impl Strategy<Value = Request> {
 
 /// Any request, valid or not, answers 2xx or 4xx; a 4xx answer changes nothing.
 ///
-/// The service is built from the fixtures before the generated cases run, so a missing
-/// `../shared/` fails this test plainly instead of being saved as a generated failure.
+/// The service is built from the fixtures before the generated cases run, so a missing fixture
+/// fails this test plainly instead of being saved as a generated failure.
 #[test]
 fn arm_any_request_answers_2xx_or_4xx_and_a_4xx_changes_nothing() {
     let mut started = service();

@@ -1,4 +1,4 @@
-//! The exhaustive check of issue 3: every reachable state of one job with up to three drives,
+//! The exhaustive check: every reachable state of one job with up to three drives,
 //! every operation in every state, every invariant on every state and every transition.
 //!
 //! # What is enumerated

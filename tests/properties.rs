@@ -1,4 +1,4 @@
-//! Properties over generated whole histories (issue 3, "Properties").
+//! Properties over generated whole histories.
 //!
 //! Every property here runs *whole histories*: sequences of customer and datacenter commands,
 //! reads and `handle_timeout` calls on three job names (`job-1`..`job-3`) and four drive ids
@@ -1739,7 +1739,7 @@ proptest! {
         verdict(&run, check_cancel_window(&run))?;
     }
 
-    /// R-DELETE-1 (with R-DELETE-2; not one of the issue's eleven, added because no other
+    /// R-DELETE-1 (with R-DELETE-2; not one of the eleven lifecycle properties, added because no other
     /// property notices a delete accepted in the wrong state): a delete is accepted exactly in
     /// Creating, Completed and Closed, in the state the job is in once its due timers fired, on
     /// every delete of the history and on a delete of every job after every step (on a copy);

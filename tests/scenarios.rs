@@ -76,7 +76,7 @@ fn every_scenario_has_a_title_and_its_transcript_survives_json() {
     }
 }
 
-/// The transcript format of the issue: timer lines and step lines with exactly these keys.
+/// The transcript format: timer lines and step lines with exactly these keys.
 #[test]
 fn transcript_lines_have_the_documented_shape() {
     let text = transcript("cancel-while-copying").to_json_lines();
