@@ -1,30 +1,18 @@
 //! Deciding: from a job (or its absence), a command and an instant to the one event that
 //! follows, or the refusal that says why not. Pure: nothing here changes anything.
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
 
 use crate::command::Command;
 use crate::error::{Error, Operation, Problem};
 use crate::event::{Change, Event, never_received, package_contents};
 use crate::job::{Job, MAX_DRIVES};
-use crate::name::{DriveId, JobName};
+use crate::name::DriveId;
 use crate::policy::Policy;
 use crate::rule::Rule;
 use crate::rules;
 use crate::state::{DriveState, JobState, JobType};
 use crate::timer::{Deadline, Timer};
-
-/// Decides `command` at `now` against the jobs as they stand.
-pub(crate) fn decide(
-    jobs: &HashMap<JobName, Box<Job>>,
-    policy: &Policy,
-    now: Timestamp,
-    command: &Command,
-) -> Result<Event, Error> {
-    decide_for(jobs.get(command.job()).map(|job| &**job), policy, now, command)
-}
 
 /// Decides `command` at `now` given the job its name designates, if one exists: for callers
 /// that have already looked it up.

@@ -74,6 +74,7 @@
 pub mod arm;
 mod command;
 mod decide;
+pub mod decider;
 mod error;
 mod event;
 mod explore;

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::command::Command;
 use crate::decide;
-use crate::error::{Error, Operation, Problem};
-use crate::event::{Change, Event};
+use crate::decider::{self, Fate};
+use crate::error::{Error, Operation};
+use crate::event::Event;
 use crate::job::Job;
 use crate::name::JobName;
 use crate::policy::Policy;
@@ -108,12 +109,12 @@ impl Registry {
         fired
     }
 
-    /// Decides what `command` at `now` does, without changing anything: the event it would
-    /// record, or the refusal. It decides against the registry as it stands, so call
-    /// [`handle_timeout`](Registry::handle_timeout) with the same `now` first;
-    /// [`execute`](Registry::execute) does both.
-    pub fn decide(&self, now: Timestamp, command: &Command) -> Result<Event, Error> {
-        decide::decide(&self.jobs, &self.policy, now, command)
+    /// Decides what `command` at `now` does, without changing anything: the timers of the
+    /// command's job due by the instant it acts at, then the command's event or its refusal, as
+    /// [`decider::decide`] answers on that job. [`execute`](Registry::execute) folds the same
+    /// events in (after firing every other job's due timers, which do not bear on this command).
+    pub fn decide(&self, now: Timestamp, command: &Command) -> Outcome<Event> {
+        decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command)
     }
 
     /// Folds one recorded event into the registry, after checking it is exactly what the rules
@@ -121,27 +122,7 @@ impl Registry {
     /// instant, or the event of the job's due timer. An event that does not follow is refused
     /// with the error deciding it gives (or `InvalidRequest`), and nothing changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
-        let expected = match event.command() {
-            Some(command) => {
-                // A command event comes after every timer of its job due by its instant.
-                let existing = self.jobs.get(&event.job).map(|job| &**job);
-                let overdue = existing.and_then(|job| rules::deadline(job, &self.policy));
-                if overdue.is_some_and(|d| d.at <= event.at) {
-                    return Err(Error::InvalidRequest {
-                        operation: Operation::Replay,
-                        problem: Problem::EventDoesNotFollow,
-                    });
-                }
-                decide::decide_for(existing, &self.policy, event.at, &command)?
-            }
-            None => self.timer_event(event)?,
-        };
-        if &expected != event {
-            return Err(Error::InvalidRequest {
-                operation: Operation::Replay,
-                problem: Problem::EventDoesNotFollow,
-            });
-        }
+        decider::check_follows(self.jobs.get(&event.job).map(|job| &**job), &self.policy, event)?;
         self.commit(event);
         Ok(())
     }
@@ -159,7 +140,8 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Applies the timers due at `now`, then decides and applies `command`.
+    /// Applies the timers due at `now`, then decides and applies `command` on its job with
+    /// [`decider::execute`]'s rules.
     ///
     /// The command acts on its job at the job's own instant, `max(now, updatedAt)` (R-CLOCK-1),
     /// which is later than `now` when the caller's clock is behind the job's history; the job's
@@ -167,23 +149,13 @@ impl Registry {
     /// this never happens: a job's deadline is always after its last instant.)
     pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
         let mut timers = self.handle_timeout(now);
-        let result = loop {
-            let existing = self.jobs.get(command.job()).map(|job| &**job);
-            if let Some(job) = existing {
-                let due = rules::deadline(job, &self.policy).filter(|d| d.at <= rules::instant(job, now));
-                if let Some(deadline) = due {
-                    let event = decide::fire(job, &deadline);
-                    self.commit(&event);
-                    timers.push(event);
-                    continue;
-                }
-            }
-            break decide::decide_for(existing, &self.policy, now, command);
-        };
-        if let Ok(event) = &result {
+        let outcome =
+            decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command);
+        for event in outcome.timers.iter().chain(outcome.result.as_ref().ok()) {
             self.commit(event);
         }
-        Outcome { timers, result }
+        timers.extend(outcome.timers);
+        Outcome { timers, result: outcome.result }
     }
 
     /// *Get Job*: applies the timers due at `now`, then reads the job.
@@ -216,23 +188,11 @@ impl Registry {
         self.jobs.values().map(|job| &**job)
     }
 
-    /// The timer event `event` claims, if it is exactly the one due on its job.
-    fn timer_event(&self, event: &Event) -> Result<Event, Error> {
-        let job = self
-            .jobs
-            .get(&event.job)
-            .ok_or_else(|| Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() })?;
-        rules::deadline(job, &self.policy).filter(|d| d.at == event.at).map(|d| decide::fire(job, &d)).ok_or(
-            Error::InvalidRequest { operation: Operation::Replay, problem: Problem::EventDoesNotFollow },
-        )
-    }
-
     /// Folds a decided event into the jobs and keeps the timer index in step. One hash lookup
     /// of the job's name; the timer index changes only when the job's deadline does.
     fn commit(&mut self, event: &Event) {
         let Some(job) = self.jobs.get_mut(&event.job) else {
-            if let Change::Created { job_type, drives } = &event.change {
-                let job = Job::created(event.at, event.job.clone(), *job_type, drives);
+            if let Fate::Created(job) = decider::evolve_in(None, event) {
                 if let Some(new) = rules::deadline(&job, &self.policy) {
                     self.timers.insert((new.at, new.job));
                 }
@@ -240,13 +200,11 @@ impl Registry {
             }
             return;
         };
-        let removes = event.removes_job();
         let old = rules::deadline(job, &self.policy).map(|d| d.at);
-        let new = if removes {
-            None
-        } else {
-            job.evolve(event.at, &event.change);
-            rules::deadline(job, &self.policy).map(|d| d.at)
+        let fate = decider::evolve_in(Some(&mut **job), event);
+        let new = match fate {
+            Fate::Removed => None,
+            Fate::Kept | Fate::Created(_) => rules::deadline(job, &self.policy).map(|d| d.at),
         };
         if old != new {
             if let Some(at) = old {
@@ -256,7 +214,7 @@ impl Registry {
                 self.timers.insert((at, event.job.clone()));
             }
         }
-        if removes {
+        if let Fate::Removed = fate {
             self.jobs.remove(&event.job);
         }
     }

@@ -582,7 +582,7 @@ impl Explorer<'_> {
                 format!("{step}: the timers applied first were {:?}, expected {fired:?}", out.timers)
             });
             let decided = base.decide(now, &command);
-            self.ensure(Check::CapabilitiesAgree, decided == out.result, trace, || {
+            self.ensure(Check::CapabilitiesAgree, decided.result == out.result, trace, || {
                 format!("{step}: decide says {decided:?}, execute did {:?}", out.result)
             });
             self.check_command(trace, &step, &command, current.as_ref(), &base, &after, &out.result, now);
@@ -662,7 +662,7 @@ impl Explorer<'_> {
     fn check_capabilities(&mut self, trace: &Trace, base: &Registry, job: &Job, at: Timestamp) {
         let caps = job.capabilities(&self.policy);
         let name = self.job.clone();
-        let accepts = |command: Command| base.decide(at, &command).is_ok();
+        let accepts = |command: Command| base.decide(at, &command).result.is_ok();
         let cancel = accepts(Command::Cancel { job: name.clone() });
         let delete = accepts(Command::Delete { job: name.clone() });
         let ship = accepts(Command::Ship { job: name.clone(), carrier: None, tracking_number: None });

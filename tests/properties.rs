@@ -1546,10 +1546,19 @@ fn check_refusals(run: &Run) -> Result<usize, String> {
                         r.now,
                         outcome.result
                     );
-                    if outcome.timers.is_empty() {
-                        ensure!(decided.is_err(), "#{i}: decide accepted {command:?} that execute refused");
-                    }
                 }
+                // Deciding gives the command's answer and its own job's due timers, whatever
+                // other jobs' timers execute fired besides.
+                ensure!(
+                    decided.result == outcome.result,
+                    "#{i}: decide said {decided:?}, execute did {outcome:?}"
+                );
+                let own: Vec<&Event> = outcome.timers.iter().filter(|e| &e.job == command.job()).collect();
+                ensure!(
+                    decided.timers.iter().collect::<Vec<_>>() == own,
+                    "#{i}: decide's timers {:?} are not execute's {own:?}",
+                    decided.timers
+                );
             }
         }
     }

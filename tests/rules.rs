@@ -990,7 +990,7 @@ fn r_clock_1_a_job_whose_own_timer_is_due_at_its_last_instant_fires_it_first() {
     let mut w = World::import_with(policy);
     let cancelled =
         w.registry.decide(w.now + SignedDuration::from_hours(1), &Command::Cancel { job: w.job.clone() });
-    let cancelled = cancelled.unwrap();
+    let cancelled = cancelled.result.unwrap();
     w.registry.apply(&cancelled).unwrap();
     let behind = cancelled.at - SignedDuration::from_hours(1);
     let outcome = w.registry.execute(behind, &Command::Delete { job: w.job.clone() });

@@ -382,7 +382,7 @@ impl Service {
             Some(index) => index,
             None => {
                 let trial = Registry::new(self.policy);
-                if let Err(e) = trial.decide(now, &command) {
+                if let Err(e) = trial.decide(now, &command).result {
                     return refusal(&e);
                 }
                 self.scopes.push(ScopeState {

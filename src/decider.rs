@@ -1,0 +1,208 @@
+//! One job, decided on its own: the functions a host calls with the record it stores.
+//!
+//! A real service keeps one record per job (a row, a document, a key) and never holds a whole
+//! region in memory. For such a host the job is the unit it owns, as a connection is in
+//! `quinn-proto`: it loads the job a request names (or finds none), asks this module what
+//! happens, writes the result back, and indexes the job by [`Job::next_deadline`] to know when
+//! to come back. [`Registry`](crate::Registry) is one such host, in memory; it goes through
+//! these same functions, so no rule is decided twice.
+//!
+//! The state of one job is an `Option<Job>`: `None` before it is created and once it is
+//! removed (deleted, expired in `Creating`, or at the end of its retention). The functions are
+//! the decider pattern's, with timers as data:
+//!
+//! - [`decide`]: what a command at `now` does, without changing anything: the job's own timers
+//!   due by then (their events, earliest first), then the command's event or its refusal. There
+//!   is no way to get a command's event without the timers that come before it.
+//! - [`apply`]: folds one recorded event in, after checking it is exactly what the rules decide
+//!   at its instant (R-EVENT-1); an event that does not follow is refused and changes nothing.
+//!   For hosts that store events and rebuild jobs from them.
+//! - [`execute`]: [`decide`] and fold in what was decided, in one step, for hosts that store
+//!   the job itself.
+//! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep.
+//!
+//! Every function is pure: the same job, policy, input and `now` give the same answer.
+//!
+//! ```
+//! use import_export_lifecycle::{decider, Command, DriveId, JobName, JobState, JobType, Policy, Timestamp};
+//!
+//! let t = |s: &str| s.parse::<Timestamp>().unwrap();
+//! let policy = Policy::default();
+//! let name = JobName::new("job-1").unwrap();
+//!
+//! // The host's record for "job-1": nothing yet.
+//! let mut record = None;
+//! let create = Command::Create { job: name.clone(), job_type: JobType::Import, drives: vec![DriveId::new("D1").unwrap()] };
+//! decider::execute(&mut record, &policy, t("2026-01-05T09:00:00Z"), &create).result.unwrap();
+//!
+//! // The host indexes the record by its deadline: 14 days in Creating (R-TIMER-1).
+//! let deadline = record.as_ref().and_then(|job| job.next_deadline(&policy)).unwrap();
+//! assert_eq!(deadline.at, t("2026-01-19T09:00:00Z"));
+//!
+//! // A command that comes after the deadline sees the timer fire first, and the job gone.
+//! let ship = Command::Ship { job: name.clone(), carrier: None, tracking_number: None };
+//! let outcome = decider::execute(&mut record, &policy, t("2026-01-20T09:00:00Z"), &ship);
+//! assert_eq!(outcome.timers.len(), 1);
+//! assert_eq!(outcome.result.unwrap_err().code(), "JobNotFound");
+//! assert!(record.is_none());
+//! ```
+
+use jiff::Timestamp;
+
+use crate::command::Command;
+use crate::decide;
+use crate::error::{Error, Operation, Problem};
+use crate::event::{Change, Event};
+use crate::job::Job;
+use crate::policy::Policy;
+use crate::registry::Outcome;
+use crate::rules;
+use crate::timer::Deadline;
+
+/// Decides `command` at `now` on `job` (the job the command names, or `None` if there is
+/// none), without changing anything.
+///
+/// The job's own timers due by the instant the command acts at (`max(now, updatedAt)`,
+/// R-CLOCK-1) come first, in `timers`, earliest first (R-TIMER-4); the command is then decided
+/// on the job as those timers leave it. Folding `timers` and then `result`'s event into the job,
+/// in that order, is what [`execute`] does.
+pub fn decide(job: Option<&Job>, policy: &Policy, now: Timestamp, command: &Command) -> Outcome<Event> {
+    let mut timers = Vec::new();
+    // The job as its due timers leave it; `None` until one fires (the common case: no copy).
+    let mut after: Option<Option<Job>> = None;
+    loop {
+        let current = match &after {
+            Some(fired) => fired.as_ref(),
+            None => job,
+        };
+        let Some((due, deadline)) = current.and_then(|j| due_before(j, policy, now).map(|d| (j, d))) else {
+            let result = decide::decide_for(current, policy, now, command);
+            return Outcome { timers, result };
+        };
+        let event = decide::fire(due, &deadline);
+        let mut next = Some(due.clone());
+        evolve(&mut next, &event);
+        timers.push(event);
+        after = Some(next);
+    }
+}
+
+/// Folds one recorded event into `job`, after checking that it follows: it is exactly the event
+/// the rules decide for its command at its instant, with every timer of the job due by then
+/// already applied, or exactly the event of the job's timer due at its instant (R-EVENT-1).
+///
+/// An event that does not follow is refused with the error deciding it gives (or
+/// `InvalidRequest`), and `job` is left as it was.
+pub fn apply(job: &mut Option<Job>, policy: &Policy, event: &Event) -> Result<(), Error> {
+    check_follows(job.as_ref(), policy, event)?;
+    evolve(job, event);
+    Ok(())
+}
+
+/// Decides `command` at `now` on `job`, as [`decide`] does, and folds what was decided into
+/// `job`: its due timers, then the command's event if it was accepted. A refused command
+/// changes nothing but the timers that fired before it.
+pub fn execute(job: &mut Option<Job>, policy: &Policy, now: Timestamp, command: &Command) -> Outcome<Event> {
+    let outcome = decide(job.as_ref(), policy, now, command);
+    for event in outcome.timers.iter().chain(outcome.result.as_ref().ok()) {
+        evolve(job, event);
+    }
+    outcome
+}
+
+/// Fires every timer of `job` due at `now` (deadline `<= now`), earliest first, and returns
+/// their events. A timer that fires may start another (a cancelled job whose package never came
+/// completes and starts its retention); that one fires too if it is due.
+pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
+    let mut fired = Vec::new();
+    while let Some((due, deadline)) =
+        job.as_ref().and_then(|j| rules::deadline(j, policy).filter(|d| d.at <= now).map(|d| (j, d)))
+    {
+        let event = decide::fire(due, &deadline);
+        evolve(job, &event);
+        fired.push(event);
+    }
+    fired
+}
+
+/// The job's timer, if it is due by the instant a command at `now` acts on the job.
+fn due_before(job: &Job, policy: &Policy, now: Timestamp) -> Option<Deadline> {
+    rules::deadline(job, policy).filter(|d| d.at <= rules::instant(job, now))
+}
+
+/// R-EVENT-1: `event` is exactly what the rules decide for `job` at the event's instant.
+pub(crate) fn check_follows(job: Option<&Job>, policy: &Policy, event: &Event) -> Result<(), Error> {
+    let does_not_follow =
+        || Error::InvalidRequest { operation: Operation::Replay, problem: Problem::EventDoesNotFollow };
+    if job.is_some_and(|j| j.name != event.job) {
+        return Err(does_not_follow());
+    }
+    let expected = match event.command() {
+        Some(command) => {
+            // A command event comes after every timer of its job due by its instant.
+            if job.and_then(|j| rules::deadline(j, policy)).is_some_and(|d| d.at <= event.at) {
+                return Err(does_not_follow());
+            }
+            decide::decide_for(job, policy, event.at, &command)?
+        }
+        None => {
+            let job = job
+                .ok_or_else(|| Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() })?;
+            let deadline =
+                rules::deadline(job, policy).filter(|d| d.at == event.at).ok_or_else(does_not_follow)?;
+            decide::fire(job, &deadline)
+        }
+    };
+    if &expected == event { Ok(()) } else { Err(does_not_follow()) }
+}
+
+/// Folds an event the rules decided into the job: creates it, changes it, or removes it.
+/// Unchecked: the event must come from [`decide`] or have passed [`check_follows`].
+pub(crate) fn evolve(job: &mut Option<Job>, event: &Event) {
+    match evolve_in(job.as_mut(), event) {
+        Fate::Created(new) => *job = Some(new),
+        Fate::Removed => *job = None,
+        Fate::Kept => {}
+    }
+}
+
+/// What folding one event did to the job's existence; the job itself, if it exists, has
+/// already changed in place.
+pub(crate) enum Fate {
+    /// The event created this job.
+    Created(Job),
+    /// The job still exists (or still does not).
+    Kept,
+    /// The event removed the job.
+    Removed,
+}
+
+/// The one place an event changes a job: a `Created` event makes it, an event that removes it
+/// ends it, any other event evolves it in place. Hosts that keep jobs in other shapes (the
+/// registry's boxes) go through here too.
+pub(crate) fn evolve_in(job: Option<&mut Job>, event: &Event) -> Fate {
+    match job {
+        // Only a `Created` event makes a job; any other event names no job that exists.
+        None => match &event.change {
+            Change::Created { job_type, drives } => {
+                Fate::Created(Job::created(event.at, event.job.clone(), *job_type, drives))
+            }
+            Change::Shipped { .. }
+            | Change::CancelRequested { .. }
+            | Change::Deleted
+            | Change::PackageReceived { .. }
+            | Change::TransferStarted { .. }
+            | Change::TransferProgressed { .. }
+            | Change::TransferFinished { .. }
+            | Change::ShippedBack { .. }
+            | Change::CreatingExpired
+            | Change::NeverReceived { .. }
+            | Change::RetentionExpired => Fate::Kept,
+        },
+        Some(_) if event.removes_job() => Fate::Removed,
+        Some(existing) => {
+            existing.evolve(event.at, &event.change);
+            Fate::Kept
+        }
+    }
+}
