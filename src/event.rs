@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
+use crate::format::FormatVersion;
 use crate::job::{Drive, Job, PackageInfo};
 use crate::name::{DriveId, JobName};
 use crate::state::{DriveState, JobState, JobType, TransferResult};
@@ -168,6 +169,7 @@ impl Job {
     /// A new job, as a `Created` event makes it.
     pub(crate) fn created(at: Timestamp, name: JobName, job_type: JobType, drives: &[DriveId]) -> Job {
         Job {
+            format_version: FormatVersion,
             name,
             job_type,
             state: JobState::Creating,

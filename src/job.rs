@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::format::FormatVersion;
 use crate::name::{DriveId, JobName};
 use crate::policy::Policy;
 use crate::rules;
@@ -46,6 +47,8 @@ pub struct PackageInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "JobRepr")]
 pub struct Job {
+    /// The stored form's version, written first (see [`FORMAT_VERSION`](crate::FORMAT_VERSION)).
+    pub(crate) format_version: FormatVersion,
     pub(crate) name: JobName,
     pub(crate) job_type: JobType,
     pub(crate) state: JobState,
@@ -68,6 +71,7 @@ fn is_false(b: &bool) -> bool {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct JobRepr {
+    format_version: FormatVersion,
     name: JobName,
     job_type: JobType,
     state: JobState,
@@ -86,6 +90,7 @@ impl TryFrom<JobRepr> for Job {
     type Error = String;
     fn try_from(r: JobRepr) -> Result<Job, String> {
         let job = Job {
+            format_version: r.format_version,
             name: r.name,
             job_type: r.job_type,
             state: r.state,

@@ -71,13 +71,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "arm")]
 pub mod arm;
 mod command;
 mod decide;
 pub mod decider;
 mod error;
 mod event;
+#[cfg(feature = "scenarios")]
 mod explore;
+mod format;
 mod invariants;
 mod job;
 mod name;
@@ -85,24 +88,30 @@ mod policy;
 mod registry;
 mod rule;
 mod rules;
+#[cfg(feature = "scenarios")]
 mod scenario;
 mod state;
 mod timer;
+#[cfg(feature = "scenarios")]
 mod transcript;
 
 pub use command::Command;
 pub use error::{Error, Operation, Problem};
 pub use event::{Change, Event};
+#[cfg(feature = "scenarios")]
 pub use explore::{Cell, Effect, Exploration, Input, Situation, explore};
+pub use format::{FORMAT_VERSION, FormatVersion};
 pub use jiff::{SignedDuration, Timestamp};
 pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo};
 pub use name::{DriveId, JobName, MAX_NAME_LEN};
 pub use policy::{CancelWindow, Policy};
 pub use registry::{Outcome, Registry};
 pub use rule::Rule;
+#[cfg(feature = "scenarios")]
 pub use scenario::{Action, Read, Scenario, ScenarioError, Step};
 pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
+#[cfg(feature = "scenarios")]
 pub use transcript::{ErrorView, JobView, Line, StepLine, StepResult, Transcript, replay};
 
 /// The README's example, compiled and run as a doctest so it stays true.

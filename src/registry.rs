@@ -10,6 +10,7 @@ use crate::decide;
 use crate::decider::{self, Fate};
 use crate::error::{Error, Operation};
 use crate::event::Event;
+use crate::format::FormatVersion;
 use crate::job::Job;
 use crate::name::JobName;
 use crate::policy::Policy;
@@ -225,6 +226,7 @@ impl Registry {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RegistryRepr<J> {
+    format_version: FormatVersion,
     policy: Policy,
     jobs: Vec<J>,
 }
@@ -233,7 +235,7 @@ impl Serialize for Registry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        RegistryRepr { policy: self.policy, jobs }.serialize(serializer)
+        RegistryRepr { format_version: FormatVersion, policy: self.policy, jobs }.serialize(serializer)
     }
 }
 

@@ -102,6 +102,7 @@ impl JobJson {
             .collect();
         let [created, entered, updated] = self.instants;
         json!({
+            "formatVersion": 1,
             "name": "job-1",
             "jobType": self.job_type,
             "state": self.state,
