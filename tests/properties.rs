@@ -1566,6 +1566,135 @@ fn check_refusals(run: &Run) -> Result<usize, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The per-job host: one JSON record per job and a deadline index, through `decider` alone
+
+/// A host that keeps each job as its stored JSON, one record per name, and an index of the
+/// records' deadlines, and reaches the rules only through the per-job functions of `decider`:
+/// what an embedder with a key-value store does.
+struct JsonHost {
+    policy: Policy,
+    records: BTreeMap<JobName, String>,
+    deadlines: BTreeSet<(Timestamp, JobName)>,
+}
+
+impl JsonHost {
+    fn load(&self, name: &JobName) -> Result<Option<Job>, String> {
+        self.records
+            .get(name)
+            .map(|json| {
+                serde_json::from_str::<Job>(json)
+                    .map_err(|e| format!("record {name} does not read back: {e}"))
+            })
+            .transpose()
+    }
+
+    /// Writes the job back (or removes its record) and moves its index entry.
+    fn store(&mut self, name: &JobName, before: Option<&Job>, after: Option<&Job>) -> Result<(), String> {
+        if let Some(d) = before.and_then(|j| j.next_deadline(&self.policy)) {
+            self.deadlines.remove(&(d.at, name.clone()));
+        }
+        match after {
+            Some(job) => {
+                let json = serde_json::to_string(job).map_err(|e| e.to_string())?;
+                self.records.insert(name.clone(), json);
+                if let Some(d) = job.next_deadline(&self.policy) {
+                    self.deadlines.insert((d.at, name.clone()));
+                }
+            }
+            None => {
+                self.records.remove(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// The deadline sweep: the earliest due record first, each fired at its own deadline.
+    fn sweep(&mut self, now: Timestamp) -> Result<Vec<Event>, String> {
+        let mut fired = Vec::new();
+        while let Some((at, name)) = self.deadlines.first().cloned() {
+            if at > now {
+                break;
+            }
+            let before = self.load(&name)?;
+            let mut job = before.clone();
+            let events = import_export_lifecycle::decider::handle_timeout(&mut job, &self.policy, at);
+            ensure!(!events.is_empty(), "the index said {name} was due at {at}, but nothing fired");
+            self.store(&name, before.as_ref(), job.as_ref())?;
+            fired.extend(events);
+        }
+        Ok(fired)
+    }
+
+    fn perform(&mut self, now: Timestamp, input: &Input) -> Result<(Vec<Event>, Answer), String> {
+        let mut timers = self.sweep(now)?;
+        let answer = match input {
+            Input::Command(command) => {
+                let name = command.job();
+                let before = self.load(name)?;
+                let mut job = before.clone();
+                let outcome = import_export_lifecycle::decider::execute(&mut job, &self.policy, now, command);
+                self.store(name, before.as_ref(), job.as_ref())?;
+                timers.extend(outcome.timers);
+                Answer::Event(outcome.result)
+            }
+            Input::Get(name) => Answer::Job(
+                self.load(name)?
+                    .ok_or_else(|| Error::JobNotFound { operation: Operation::Get, job: name.clone() }),
+            ),
+            Input::List => {
+                let mut jobs = Vec::new();
+                for name in self.records.keys() {
+                    jobs.extend(self.load(name)?);
+                }
+                Answer::Jobs(Ok(jobs))
+            }
+            Input::Timeout => Answer::Fired,
+        };
+        Ok((timers, answer))
+    }
+}
+
+/// The same answer, compared by value (`Answer` holds errors and jobs, which compare).
+fn same_answer(a: &Answer, b: &Answer) -> bool {
+    match (a, b) {
+        (Answer::Event(x), Answer::Event(y)) => x == y,
+        (Answer::Job(x), Answer::Job(y)) => x == y,
+        (Answer::Jobs(x), Answer::Jobs(y)) => x == y,
+        (Answer::Fired, Answer::Fired) => true,
+        (Answer::Event(_) | Answer::Job(_) | Answer::Jobs(_) | Answer::Fired, _) => false,
+    }
+}
+
+/// Replays the history's inputs on a [`JsonHost`]: every answer, every fired timer and, after
+/// every step, every job must be exactly the registry's.
+fn check_per_job_host(run: &Run) -> Result<(), String> {
+    let mut host = JsonHost { policy: run.policy(), records: BTreeMap::new(), deadlines: BTreeSet::new() };
+    for (i, r) in run.records.iter().enumerate() {
+        let (timers, answer) = host.perform(r.now, &r.input)?;
+        ensure!(timers == r.timers, "#{i}: the host fired {timers:?}, the registry {:?}", r.timers);
+        ensure!(
+            same_answer(&answer, &r.answer),
+            "#{i}: the host answered {answer:?}, the registry {:?}",
+            r.answer
+        );
+        let mut jobs = Vec::new();
+        for name in host.records.keys() {
+            jobs.extend(host.load(name)?);
+        }
+        let mut expected: Vec<Job> = r.after.iter().cloned().collect();
+        expected.sort_by(|a, b| a.name().cmp(b.name()));
+        ensure!(jobs == expected, "#{i}: the host holds {jobs:?}, the registry {expected:?}");
+        let next = host.deadlines.first().map(|(at, _)| *at);
+        ensure!(
+            next == r.after.next_deadline().map(|d| d.at),
+            "#{i}: the host's next deadline {next:?} is not the registry's {:?}",
+            r.after.next_deadline()
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Property 9: R-INPUT-1
 
 fn check_invariants(run: &Run) -> Result<(), String> {
@@ -1797,6 +1926,16 @@ proptest! {
     fn r_flow_7_a_jobs_state_only_moves_forward_in_every_history(history in arb_history()) {
         let run = run(&history);
         verdict(&run, check_forward(&run))?;
+    }
+
+    /// A host that keeps one JSON record per job and a deadline index, and calls only the
+    /// per-job functions of `decider`, answers every input exactly as the `Registry` does:
+    /// the same timers fired (in the same order, at the same instants), the same answers, the
+    /// same jobs and the same next deadline after every step.
+    #[test]
+    fn per_job_host_answers_exactly_as_the_registry(history in arb_history()) {
+        let run = run(&history);
+        verdict(&run, check_per_job_host(&run))?;
     }
 
     /// R-EVENT-1: the events of a history (timers and commands, in order) applied one by one to
