@@ -22,6 +22,7 @@ use crate::timer::Timer;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Event {
     /// When it happened. For a timer, its deadline.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Timestamp,
     /// The job it happened to.
     pub job: JobName,

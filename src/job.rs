@@ -58,8 +58,11 @@ pub struct Job {
     pub(crate) delivery_package: Option<Box<PackageInfo>>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) package_overdue: bool,
+    #[serde(with = "crate::instant::rfc3339")]
     pub(crate) created_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
     pub(crate) state_entered_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
     pub(crate) updated_at: Timestamp,
 }
 
@@ -81,8 +84,11 @@ struct JobRepr {
     delivery_package: Option<Box<PackageInfo>>,
     #[serde(default)]
     package_overdue: bool,
+    #[serde(with = "crate::instant::rfc3339")]
     created_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
     state_entered_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
     updated_at: Timestamp,
 }
 

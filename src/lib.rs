@@ -81,6 +81,7 @@ mod event;
 #[cfg(feature = "scenarios")]
 mod explore;
 mod format;
+pub mod instant;
 mod invariants;
 mod job;
 mod name;

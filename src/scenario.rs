@@ -47,6 +47,7 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// When the step happens.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Timestamp,
     /// What happens.
     #[serde(flatten)]
@@ -176,7 +177,16 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
         return Err(ScenarioError::new(Some(n), None, "a step is a JSON object"));
     };
     let at: Timestamp = match fields.get("at") {
-        Some(v) => parse(v, Some(n), "at")?,
+        Some(Value::String(text)) => {
+            crate::instant::parse(text).map_err(|e| ScenarioError::new(Some(n), Some("at"), e))?
+        }
+        Some(_) => {
+            return Err(ScenarioError::new(
+                Some(n),
+                Some("at"),
+                "not a string; every step has an RFC 3339 instant",
+            ));
+        }
         None => {
             return Err(ScenarioError::new(
                 Some(n),

@@ -39,6 +39,7 @@ impl Timer {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Deadline {
     /// The instant the timer fires.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Timestamp,
     /// The job it fires on.
     pub job: JobName,

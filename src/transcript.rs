@@ -36,7 +36,7 @@ pub struct JobView {
     /// The drives, with their states and bytes copied.
     pub drive_list: Vec<Drive>,
     /// When the service removes the job if nothing else happens first (R-TIMER-1, R-TIMER-3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::instant::rfc3339::option")]
     pub removal_at: Option<Timestamp>,
 }
 
@@ -83,6 +83,7 @@ pub enum Line {
     /// A timer came due before the next step: `{"at", "timer", "job"}`.
     Timer {
         /// Its deadline.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Timestamp,
         /// Which timer.
         timer: Timer,
@@ -114,6 +115,7 @@ pub struct StepLine {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StepRepr {
     step: usize,
+    #[serde(with = "crate::instant::rfc3339")]
     at: Timestamp,
     op: Operation,
     ok: bool,

@@ -72,7 +72,8 @@ pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptErr
             return Err(fail(None, "a line is a JSON object".into()));
         };
         let at: Timestamp = match fields.remove("at") {
-            Some(v) => serde_json::from_value(v).map_err(|e| fail(Some("at"), e.to_string()))?,
+            Some(Value::String(text)) => crate::instant::parse(&text).map_err(|e| fail(Some("at"), e))?,
+            Some(_) => return Err(fail(Some("at"), "not a string: an RFC 3339 instant".into())),
             None => return Err(fail(Some("at"), "missing".into())),
         };
         let path = match fields.remove("path") {
