@@ -16,7 +16,7 @@ fn one_step_at(at: &str) -> String {
 /// A stored job in `Creating` whose three instants are `at`.
 fn job_at(at: &str) -> String {
     format!(
-        r#"{{"name": "job-1", "jobType": "Import", "state": "Creating", "cancelRequested": false,
+        r#"{{"formatVersion": 1, "name": "job-1", "jobType": "Import", "state": "Creating", "cancelRequested": false,
             "driveList": [{{"driveId": "D1", "state": "Specified", "bytesSucceeded": 0}}],
             "createdAt": "{at}", "stateEnteredAt": "{at}", "updatedAt": "{at}"}}"#
     )
