@@ -156,6 +156,65 @@ mod one_operation {
     }
 }
 
+/// The same operations through the per-job functions of `decider`, on a job a host has already
+/// loaded (the cancelled job with ten drives, one copying, and the job in `Packaging`): what a
+/// host with one record per job pays once the record is in memory, to compare with
+/// `one_operation`, the registry's hot path.
+mod per_job {
+    use super::*;
+    use import_export_lifecycle::{Job, decider};
+
+    fn loaded(i: usize) -> Option<Job> {
+        MILLION_JOBS.peek(name(i).as_str()).cloned()
+    }
+
+    /// `decider::execute`: decide and fold in, in one call.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn execute_cancel(bencher: Bencher) {
+        let (mut job, policy) = (loaded(6), Policy::default());
+        let (now, command) = (quiet_now(), Command::Cancel { job: name(6) });
+        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_ok());
+    }
+
+    /// `decider::decide`, then `decider::apply` of its event (which checks it again, R-EVENT-1):
+    /// the event-sourced host's path.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn decide_then_apply_cancel(bencher: Bencher) {
+        let (mut job, policy) = (loaded(6), Policy::default());
+        let (now, command) = (quiet_now(), Command::Cancel { job: name(6) });
+        bencher.bench_local(|| {
+            let event = decider::decide(job.as_ref(), &policy, now, black_box(&command)).result.unwrap();
+            decider::apply(&mut job, &policy, &event).is_ok()
+        });
+    }
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn execute_progress(bencher: Bencher) {
+        let (mut job, policy) = (loaded(6), Policy::default());
+        let command = Command::Progress { job: name(6), drive: ten_drives()[0].clone(), bytes: 1 };
+        let now = quiet_now();
+        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_ok());
+    }
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn execute_refused_cancel(bencher: Bencher) {
+        let (mut job, policy) = (loaded(16), Policy::default());
+        let (now, command) = (quiet_now(), Command::Cancel { job: name(16) });
+        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_err());
+    }
+
+    /// A job with ten drives written as its stored JSON and read back (with its checks): what a
+    /// host with one JSON record per job pays per request on top of the decision.
+    #[divan::bench(sample_count = 1000, sample_size = 10)]
+    fn job_json_round_trip(bencher: Bencher) {
+        let job = loaded(6).unwrap();
+        bencher.bench_local(|| {
+            let json = serde_json::to_string(black_box(&job)).unwrap();
+            serde_json::from_str::<Job>(&json).unwrap()
+        });
+    }
+}
+
 /// One job's whole life with ten drives, create to removal, on a registry of its own.
 #[divan::bench]
 fn whole_life(bencher: Bencher) {
