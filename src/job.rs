@@ -211,7 +211,11 @@ impl Job {
 
 /// What a job allows now, in the style of Azure Data Box's capability flags: a client can show
 /// or hide a button without trying the operation.
+///
+/// New flags are added as the service's operations are: the struct is `#[non_exhaustive]`, so
+/// reading its fields keeps compiling when one is added.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "camelCase")]
 pub struct Capabilities {
     /// A cancel would be accepted now (R-CANCEL-1, R-CANCEL-2, R-CANCEL-3).
