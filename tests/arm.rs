@@ -815,3 +815,225 @@ fn arm_a_gone_job_has_no_bitlocker_keys() {
         service.handle(expiry, &Request { method: Method::Post, path: keys("expired"), body: None }).answer;
     assert_eq!(r, Response { status: 200, body: Some(json!({"value": []})) });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The ARM record of one job, answered on its own.
+
+use import_export_lifecycle::arm::{
+    BitLockerKeys, Context, JobOperation, JobRequest, Record, Route, Scope, Write, handle_job, route,
+};
+
+fn context() -> Context {
+    service().context().clone()
+}
+
+fn job_request(group: &str, job: &str, operation: JobOperation) -> JobRequest {
+    JobRequest {
+        scope: Scope { subscription: SUB.into(), resource_group: group.into() },
+        name: import_export_lifecycle::JobName::new(job).unwrap(),
+        operation,
+    }
+}
+
+/// A record and its keys as `PUT` with the fixture's body makes them.
+fn created_record() -> (Record, BitLockerKeys) {
+    let answer = handle_job(
+        &context(),
+        None,
+        None,
+        at("2026-01-05T09:00:00Z"),
+        &job_request("g", "j", JobOperation::Create),
+        Some(&create_body()),
+    );
+    assert_eq!(answer.answer.status, 201, "{:?}", answer.answer.body);
+    match (answer.record, answer.keys) {
+        (Write::Put(record), Write::Put(keys)) => (*record, *keys),
+        other => panic!("a create writes a record and keys: {other:?}"),
+    }
+}
+
+#[test]
+fn arm_record_json_has_format_version_first_and_never_a_key() {
+    let (record, keys) = created_record();
+    let text = serde_json::to_string(&record).unwrap();
+    assert!(text.starts_with("{\"formatVersion\":1,"), "{text}");
+    assert!(!text.contains(BITLOCKER_KEY), "the record holds a key: {text}");
+    assert!(!text.contains("bitLockerKey"), "{text}");
+    let back: Record = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, record);
+    let keys_text = serde_json::to_string(&keys).unwrap();
+    assert!(keys_text.starts_with("{\"formatVersion\":1,"), "{keys_text}");
+    assert!(keys_text.contains(BITLOCKER_KEY));
+    assert_eq!(serde_json::from_str::<BitLockerKeys>(&keys_text).unwrap(), keys);
+    assert_eq!(keys.get("9CA995BB"), Some(BITLOCKER_KEY));
+}
+
+#[test]
+fn arm_record_and_keys_refuse_an_unknown_format_version() {
+    let (record, keys) = created_record();
+    for (what, mut value) in
+        [("record", serde_json::to_value(&record).unwrap()), ("keys", serde_json::to_value(&keys).unwrap())]
+    {
+        value["formatVersion"] = json!(2);
+        let e = match what {
+            "record" => serde_json::from_value::<Record>(value).unwrap_err().to_string(),
+            _ => serde_json::from_value::<BitLockerKeys>(value).unwrap_err().to_string(),
+        };
+        assert!(e.contains("unsupported format version 2; this reader knows 1"), "{what}: {e}");
+    }
+    let mut value = serde_json::to_value(&record).unwrap();
+    value.as_object_mut().unwrap().remove("formatVersion");
+    assert!(serde_json::from_value::<Record>(value).unwrap_err().to_string().contains("formatVersion"));
+}
+
+/// A stored record cannot carry a key or a field the service owns, nor details of a drive the
+/// job does not have.
+#[test]
+fn arm_record_refuses_a_key_or_a_service_field_in_its_drives() {
+    let (record, _) = created_record();
+    let value = serde_json::to_value(&record).unwrap();
+    for (field, extra) in [
+        ("bitLockerKey", json!(BITLOCKER_KEY)),
+        ("copyStatus", json!("Completed")),
+        ("state", json!("Completed")),
+        ("bytesSucceeded", json!(5)),
+    ] {
+        let mut forged = value.clone();
+        forged["properties"]["driveList"][0][field] = extra;
+        let e = serde_json::from_value::<Record>(forged).unwrap_err().to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+    let mut forged = value.clone();
+    forged["properties"]["driveList"][0]["driveId"] = json!("OTHER");
+    let e = serde_json::from_value::<Record>(forged).unwrap_err().to_string();
+    assert!(e.contains("not a drive of job"), "{e}");
+    let mut forged = value;
+    forged["scope"]["resourceGroup"] = json!("..");
+    let e = serde_json::from_value::<Record>(forged).unwrap_err().to_string();
+    assert!(e.contains("resource group"), "{e}");
+}
+
+/// Secrets never leak into logs: `Debug` of the keys, and of an answer that carries them, names
+/// the drives only.
+#[test]
+fn arm_bitlocker_keys_debug_never_prints_a_key() {
+    let (_, keys) = created_record();
+    let shown = format!("{keys:?} {keys:#?}");
+    assert!(!shown.contains(BITLOCKER_KEY), "{shown}");
+    assert!(shown.contains("9CA995BB"), "{shown}");
+    let answer = handle_job(
+        &context(),
+        None,
+        None,
+        at("2026-01-05T09:00:00Z"),
+        &job_request("g", "j", JobOperation::Create),
+        Some(&create_body()),
+    );
+    assert!(!format!("{answer:?}").contains(BITLOCKER_KEY));
+}
+
+/// A record whose 14 days in `Creating` passed is removed inside whatever call comes next: the
+/// answer reports the timer, 404s, and says to delete the record and its keys.
+#[test]
+fn arm_handle_job_fires_the_records_due_timer_first() {
+    let (record, keys) = created_record();
+    let expiry = record.next_deadline(&Policy::default()).unwrap().at;
+    for operation in [JobOperation::Get, JobOperation::ListBitLockerKeys, JobOperation::Delete] {
+        let answer =
+            handle_job(&context(), Some(&record), Some(&keys), expiry, &job_request("g", "j", operation), None);
+        assert_eq!(answer.answer.status, 404, "{operation:?}");
+        assert_eq!((answer.record, answer.keys), (Write::Remove, Write::Remove), "{operation:?}");
+        assert_eq!(answer.events.len(), 1);
+        assert_eq!(answer.events[0].timer(), Some(import_export_lifecycle::Timer::CreatingExpired));
+    }
+    // A second before, the job is there and nothing is written.
+    let before = Timestamp::from_second(expiry.as_second() - 1).unwrap();
+    let answer =
+        handle_job(&context(), Some(&record), Some(&keys), before, &job_request("g", "j", JobOperation::Get), None);
+    assert_eq!((answer.answer.status, answer.record, answer.events), (200, Write::Unchanged, vec![]));
+}
+
+/// A refused request returns the record unchanged, and writes nothing.
+#[test]
+fn arm_handle_job_refusal_writes_nothing() {
+    let (record, keys) = created_record();
+    let refusals = [
+        (JobOperation::Create, Some(create_body())),
+        (JobOperation::Update, Some(json!({"properties": {"cancelRequested": false}}))),
+        (JobOperation::Update, Some(json!({"properties": {"state": "Shipping"}}))),
+        (JobOperation::Update, Some(json!({"properties": {"state": "Received"}}))),
+        (JobOperation::ListBitLockerKeys, None),
+    ];
+    for (operation, body) in refusals {
+        let answer = handle_job(
+            &context(),
+            Some(&record),
+            Some(&keys),
+            at("2026-01-06T09:00:00Z"),
+            &job_request("g", "j", operation),
+            body.as_ref(),
+        );
+        let refused = operation != JobOperation::ListBitLockerKeys;
+        assert_eq!(answer.answer.status >= 400, refused, "{operation:?} {body:?}");
+        assert_eq!((answer.record, answer.keys, answer.events), (Write::Unchanged, Write::Unchanged, vec![]));
+    }
+    // The record of another job is a host error: 500, nothing written.
+    let answer = handle_job(
+        &context(),
+        Some(&record),
+        None,
+        at("2026-01-06T09:00:00Z"),
+        &job_request("g", "other", JobOperation::Get),
+        None,
+    );
+    assert_eq!((answer.answer.status, answer.record), (500, Write::Unchanged));
+}
+
+#[test]
+fn arm_route_names_the_job_or_the_list() {
+    let get = Request { method: Method::Get, path: path("G", "j"), body: None };
+    match route(&get) {
+        Ok(Route::Job(request)) => assert_eq!(request, job_request("G", "j", JobOperation::Get)),
+        other => panic!("{other:?}"),
+    }
+    let list = Request { method: Method::Get, path: group_jobs("g"), body: None };
+    assert!(matches!(route(&list), Ok(Route::List(_))));
+    let wrong = Request { method: Method::Put, path: group_jobs("g"), body: None };
+    assert_eq!(route(&wrong).unwrap_err().status, 405);
+}
+
+/// The service's serde form is versioned, round-trips (keys included, apart from the records),
+/// and refuses a job stored twice.
+#[test]
+fn arm_service_serde_form_is_versioned_and_refuses_duplicates() {
+    let mut service = service();
+    for group in ["a", "B"] {
+        assert_eq!(
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, "j"), Some(create_body())).status,
+            201
+        );
+    }
+    let value = serde_json::to_value(&service).unwrap();
+    assert!(serde_json::to_string(&service).unwrap().starts_with("{\"formatVersion\":1,"));
+    for record in value["records"].as_array().unwrap() {
+        assert!(!record.to_string().contains(BITLOCKER_KEY));
+    }
+    let back: Service = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(back, service);
+    let mut twice = value.clone();
+    let first = twice["records"][0].clone();
+    twice["records"].as_array_mut().unwrap().push(first);
+    let e = serde_json::from_value::<Service>(twice).unwrap_err().to_string();
+    assert!(e.contains("appears twice"), "{e}");
+    let mut recased = value.clone();
+    let mut first = recased["records"][0].clone();
+    first["scope"]["resourceGroup"] = json!("A");
+    first["job"]["name"] = json!("k");
+    recased["records"].as_array_mut().unwrap().push(first);
+    let e = serde_json::from_value::<Service>(recased).unwrap_err().to_string();
+    assert!(e.contains("spelt"), "{e}");
+    let mut version = value;
+    version["formatVersion"] = json!(2);
+    let e = serde_json::from_value::<Service>(version).unwrap_err().to_string();
+    assert!(e.contains("unsupported format version 2"), "{e}");
+}

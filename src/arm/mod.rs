@@ -30,11 +30,24 @@
 //! - `copyStatus`, `percentComplete` and `returnPackage` are never shown (the model does not know
 //!   them); `bytesSucceeded` appears once a drive has started copying.
 
+pub mod context;
+pub mod handle;
+pub mod list;
 pub mod path;
+pub mod record;
+pub mod request;
 pub mod script;
 pub mod service;
 pub mod types;
 
-pub use path::{Scope, Target};
+pub use context::{Caller, Config, Context};
+pub use handle::{
+    JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, Route, Write, datacenter_command,
+    handle_datacenter, handle_job, handle_timeout, route,
+};
+pub use list::list_page;
+pub use path::{ListPosition, MAX_PAGE, Query, Scope, ScopeKey, Target};
+pub use record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
+pub use request::{Method, Request, Response};
 pub use script::{ScriptError, run_script};
-pub use service::{Caller, Config, Exchange, Method, Request, Response, ScopedEvent, Service};
+pub use service::{Exchange, ScopedEvent, Service};

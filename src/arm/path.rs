@@ -1,4 +1,4 @@
-//! ARM paths: which resource a request names.
+//! ARM paths: which resource a request names, with names read as ARM reads them.
 //!
 //! ```text
 //! /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs/{name}[/listBitLockerKeys]
@@ -6,18 +6,45 @@
 //! /subscriptions/{sub}/providers/Microsoft.ImportExport/jobs
 //! ```
 //!
-//! Fixed segments are matched without regard to case, as ARM does; a query string may carry
-//! `api-version` (accepted, not checked) and `$top` (1 to 100) on lists.
+//! Each segment is percent-decoded before it is read (`resourceGroups/r%67` is `rg`). Fixed
+//! segments are matched without regard to case, as ARM does. The names are checked:
+//!
+//! - a resource group name has 1 to 90 characters, letters, digits, underscores, hyphens,
+//!   periods and parentheses, and does not end in a period (Azure's *Naming rules and
+//!   restrictions for Azure resources*, `Microsoft.Resources/resourcegroups`);
+//! - a subscription id has 1 to 64 ASCII letters, digits, hyphens or underscores (a GUID in
+//!   the service; this model lets tests use short ids);
+//! - a job name follows [`JobName`]'s rules.
+//!
+//! Subscription ids and resource group names are compared without regard to case, as ARM does
+//! ([`Scope::key`]); a job name is compared exactly.
+//!
+//! The query string's parameter names are matched without regard to case, as ARM does:
+//! `api-version` (kept for `nextLink`, not checked), `$top` (a whole number from 1 to
+//! [`MAX_PAGE`], digits only) and `$skipToken` (the continuation token of a `nextLink`) on lists.
+//! Others are ignored. A parameter given twice, or a value that is not what it should be, is
+//! refused with a message naming the parameter.
 
 use std::fmt;
 
+use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
 use crate::name::JobName;
 
-/// A subscription and resource group: the scope a job name is unique in.
+/// The most jobs one page of a list holds, and the largest `$top` accepted.
+pub const MAX_PAGE: usize = 100;
+
+/// The most characters of a resource group name (ARM's documented limit).
+pub const MAX_RESOURCE_GROUP_LEN: usize = 90;
+
+/// The most characters of a subscription id this model accepts.
+pub const MAX_SUBSCRIPTION_LEN: usize = 64;
+
+/// A subscription and resource group: the scope a job name is unique in, spelt as the request
+/// that created its first job spelt it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scope {
     /// The subscription id.
     pub subscription: String,
@@ -28,6 +55,64 @@ pub struct Scope {
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "/subscriptions/{}/resourceGroups/{}", self.subscription, self.resource_group)
+    }
+}
+
+impl Scope {
+    /// The key ARM compares scopes by: both names without regard to case.
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey {
+            subscription: self.subscription.to_ascii_lowercase(),
+            resource_group: self.resource_group.to_lowercase(),
+        }
+    }
+
+    /// Checks both names against ARM's rules (see the module's documentation).
+    pub fn check(&self) -> Result<(), String> {
+        check_subscription(&self.subscription)?;
+        check_resource_group(&self.resource_group)
+    }
+}
+
+/// A [`Scope`] as ARM compares it: subscription id and resource group name in lower case.
+/// Two requests whose scopes have the same key name the same resource group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeKey {
+    /// The subscription id, lower case.
+    pub subscription: String,
+    /// The resource group's name, lower case.
+    pub resource_group: String,
+}
+
+/// Where a job sits in a list: by resource group (lower case, as ARM compares it), then by name.
+/// A `nextLink`'s `$skipToken` carries the position of the last job of its page.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPosition {
+    /// The job's resource group, lower case.
+    pub resource_group: String,
+    /// The job's name.
+    pub name: JobName,
+}
+
+impl ListPosition {
+    /// The continuation token that resumes a list after this job: `{resourceGroup}/{name}`,
+    /// percent-encoded for a query string. Opaque to clients.
+    pub fn token(&self) -> String {
+        let text = format!("{}/{}", self.resource_group, self.name);
+        percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    /// Reads a token made by [`token`](ListPosition::token), already percent-decoded as the
+    /// query string is; the error names `$skipToken`.
+    pub fn from_token(token: &str) -> Result<ListPosition, String> {
+        let bad =
+            || format!("query `$skipToken`: {} is not a continuation token of this service", quote(token));
+        let (group, name) = token.split_once('/').ok_or_else(bad)?;
+        check_resource_group(group).map_err(|_| bad())?;
+        let name = JobName::new(name).map_err(|_| bad())?;
+        Ok(ListPosition { resource_group: group.to_lowercase(), name })
     }
 }
 
@@ -60,36 +145,151 @@ pub enum Target {
     },
 }
 
+/// The query parameters this model reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    /// `api-version`, as given (repeated in `nextLink`).
+    pub api_version: Option<String>,
+    /// `$top`: the page size, 1 to [`MAX_PAGE`].
+    pub top: Option<usize>,
+    /// `$skipToken`: where the previous page ended, as its `nextLink` said.
+    pub skip_token: Option<ListPosition>,
+}
+
 /// A parsed path and its query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArmPath {
     /// What it names.
     pub target: Target,
-    /// `$top`, if given.
-    pub top: Option<usize>,
+    /// Its query parameters.
+    pub query: Query,
+    /// The path without its query, as sent (for `nextLink`).
+    pub path: String,
 }
 
-/// Parses `path`; the error says which part is wrong.
-pub fn parse(path: &str) -> Result<ArmPath, String> {
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let mut top = None;
+/// At most this many characters of a refused value are quoted in a message.
+const QUOTED: usize = 40;
+
+/// `text`, quoted for an error message: escaped, and cut after [`QUOTED`] characters.
+pub(crate) fn quote(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= QUOTED {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(QUOTED).collect();
+        format!("{head:?}… ({count} characters)")
+    }
+}
+
+/// Percent-decodes one path segment or query item; `what` names it in the error.
+fn decode(raw: &str, what: &str) -> Result<String, String> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| format!("{what}: {} is not UTF-8 once percent-decoded", quote(raw)))
+}
+
+/// ARM's rule for a resource group name (see the module's documentation).
+pub fn check_resource_group(name: &str) -> Result<(), String> {
+    let what = "path: resource group";
+    let count = name.chars().count();
+    if count == 0 {
+        return Err(format!("{what}: empty (1 to {MAX_RESOURCE_GROUP_LEN} characters)"));
+    }
+    if count > MAX_RESOURCE_GROUP_LEN {
+        return Err(format!(
+            "{what}: {} is longer than ARM's limit of {MAX_RESOURCE_GROUP_LEN} characters",
+            quote(name)
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')))
+    {
+        return Err(format!(
+            "{what}: {} holds {c:?}; ARM allows letters, digits, underscores, hyphens, periods and parentheses",
+            quote(name)
+        ));
+    }
+    if name.ends_with('.') {
+        return Err(format!("{what}: {} ends in a period, which ARM does not allow", quote(name)));
+    }
+    Ok(())
+}
+
+/// This model's rule for a subscription id (see the module's documentation).
+pub fn check_subscription(id: &str) -> Result<(), String> {
+    let what = "path: subscription";
+    if id.is_empty() {
+        return Err(format!("{what}: empty"));
+    }
+    if id.chars().count() > MAX_SUBSCRIPTION_LEN {
+        return Err(format!("{what}: {} is longer than {MAX_SUBSCRIPTION_LEN} characters", quote(id)));
+    }
+    if let Some(c) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))) {
+        return Err(format!(
+            "{what}: {} holds {c:?}; a subscription id has ASCII letters, digits, hyphens and underscores",
+            quote(id)
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the query string (without its `?`).
+fn parse_query(query: &str) -> Result<Query, String> {
+    let mut out = Query::default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
-            "$top" | "%24top" => match value.parse::<usize>() {
-                Ok(n) if (1..=100).contains(&n) => top = Some(n),
-                _ => return Err(format!("query `$top`: {value:?} is not a whole number from 1 to 100")),
-            },
-            _ => {}
+        let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(raw_key, "query")?;
+        let is = |name: &str| key.eq_ignore_ascii_case(name);
+        let twice = |name: &str| format!("query `{name}`: given twice");
+        if is("$top") {
+            let value = decode(raw_value, "query `$top`")?;
+            let top = match value.parse::<usize>() {
+                Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) && (1..=MAX_PAGE).contains(&n) => n,
+                _ => {
+                    return Err(format!(
+                        "query `$top`: {} is not a whole number from 1 to {MAX_PAGE} (ARM's most jobs per page)",
+                        quote(&value)
+                    ));
+                }
+            };
+            if out.top.replace(top).is_some() {
+                return Err(twice("$top"));
+            }
+        } else if is("$skipToken") {
+            let value = decode(raw_value, "query `$skipToken`")?;
+            let position = ListPosition::from_token(&value)?;
+            if out.skip_token.replace(position).is_some() {
+                return Err(twice("$skipToken"));
+            }
+        } else if is("api-version") {
+            let value = decode(raw_value, "query `api-version`")?;
+            if out.api_version.replace(value).is_some() {
+                return Err(twice("api-version"));
+            }
         }
     }
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    Ok(out)
+}
+
+/// Parses `path`; the error says which part is wrong, starting with `path` or `query`.
+pub fn parse(path: &str) -> Result<ArmPath, String> {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let query = parse_query(query)?;
+    let raw: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut segments = Vec::with_capacity(raw.len());
+    for (i, segment) in raw.iter().enumerate() {
+        segments.push(decode(segment, &format!("path: segment {i}"))?);
+    }
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
-    let text = |s: &str, what: &str| {
-        if s.is_empty() { Err(format!("path: the {what} is empty")) } else { Ok(s.to_string()) }
+    let scope = |sub: &str, rg: &str| -> Result<Scope, String> {
+        check_subscription(sub)?;
+        check_resource_group(rg)?;
+        Ok(Scope { subscription: sub.to_string(), resource_group: rg.to_string() })
     };
-    let job = |s: &str| JobName::new(s).map_err(|e| format!("path: job name: {e}"));
-    match segments.as_slice() {
+    let job = |s: &str| JobName::new(s).map_err(|e| format!("path: job name {}: {e}", quote(s)));
+    let target = match segments.as_slice() {
         ["", subs, sub, rgs, rg, providers, ns, jobs, rest @ ..]
             if is(subs, "subscriptions")
                 && is(rgs, "resourceGroups")
@@ -97,19 +297,20 @@ pub fn parse(path: &str) -> Result<ArmPath, String> {
                 && is(ns, "Microsoft.ImportExport")
                 && is(jobs, "jobs") =>
         {
-            let scope = Scope {
-                subscription: text(sub, "subscription")?,
-                resource_group: text(rg, "resource group")?,
-            };
-            let target = match rest {
+            let scope = scope(sub, rg)?;
+            match rest {
                 [] => Target::ResourceGroupJobs { scope },
                 [name] => Target::Job { scope, name: job(name)? },
                 [name, action] if is(action, "listBitLockerKeys") => {
                     Target::BitLockerKeys { scope, name: job(name)? }
                 }
-                _ => return Err(format!("path: unexpected segments after `jobs`: {}", rest.join("/"))),
-            };
-            Ok(ArmPath { target, top })
+                _ => {
+                    return Err(format!(
+                        "path: unexpected segments after `jobs`: {}",
+                        quote(&rest.join("/"))
+                    ));
+                }
+            }
         }
         ["", subs, sub, providers, ns, jobs]
             if is(subs, "subscriptions")
@@ -117,10 +318,15 @@ pub fn parse(path: &str) -> Result<ArmPath, String> {
                 && is(ns, "Microsoft.ImportExport")
                 && is(jobs, "jobs") =>
         {
-            Ok(ArmPath { target: Target::SubscriptionJobs { subscription: text(sub, "subscription")? }, top })
+            check_subscription(sub)?;
+            Target::SubscriptionJobs { subscription: sub.to_string() }
         }
-        _ => Err(format!(
-            "path: {path:?} is not an Import/Export path (/subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/Microsoft.ImportExport/jobs[/{{name}}])"
-        )),
-    }
+        _ => {
+            return Err(format!(
+                "path: {} is not an Import/Export path (/subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/Microsoft.ImportExport/jobs[/{{name}}])",
+                quote(path)
+            ));
+        }
+    };
+    Ok(ArmPath { target, query, path: path.to_string() })
 }

@@ -12,7 +12,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::service::{Method, Request, ScopedEvent, Service};
+use super::request::{Method, Request};
+use super::service::{ScopedEvent, Service};
 use super::types::ErrorBody;
 use crate::timer::Timer;
 

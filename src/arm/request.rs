@@ -1,0 +1,84 @@
+//! Requests and responses as data, and how a refusal reads on the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::types::{ErrorBody, ErrorResponse};
+use crate::error::Error;
+
+/// An HTTP method of the ARM API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
+#[serde(rename_all = "UPPERCASE")]
+#[strum(serialize_all = "UPPERCASE")]
+pub enum Method {
+    /// Read a job, or list jobs.
+    Get,
+    /// Create a job.
+    Put,
+    /// Update a job's properties (cancel, ship, addresses, …).
+    Patch,
+    /// Delete a job.
+    Delete,
+    /// An action: `listBitLockerKeys`.
+    Post,
+}
+
+/// A request, as data: method, ARM path (with its query), optional JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path, e.g. `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/j`.
+    pub path: String,
+    /// The JSON body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+/// A response, as data: status code and JSON body (none for `DELETE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The JSON body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl Response {
+    /// The error inside a refusal's body (empty for a success).
+    pub fn error_body(&self) -> ErrorBody {
+        self.body
+            .as_ref()
+            .and_then(|b| serde_json::from_value::<ErrorResponse>(b.clone()).ok())
+            .map(|e| e.error)
+            .unwrap_or_default()
+    }
+}
+
+/// A refusal with ARM's error body.
+pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorResponse {
+        error: ErrorBody { code: Some(code.into()), message: Some(message.into()), ..ErrorBody::default() },
+    };
+    Response { status, body: serde_json::to_value(body).ok() }
+}
+
+/// 400 `InvalidRequest`: the request itself is wrong; the message starts with the field.
+pub(crate) fn invalid(message: impl Into<String>) -> Response {
+    error(400, "InvalidRequest", message)
+}
+
+/// A core refusal as an ARM answer: 404 for an unknown job, 409 when the job's state refuses,
+/// 400 when the request itself is wrong. The code is the core error's `code()`.
+pub(crate) fn refusal(e: &Error) -> Response {
+    let status = match e {
+        Error::JobNotFound { .. } => 404,
+        Error::JobAlreadyExists { .. }
+        | Error::CancelNotAllowed { .. }
+        | Error::DeleteNotAllowed { .. }
+        | Error::InvalidStateTransition { .. } => 409,
+        Error::DriveNotFound { .. } | Error::InvalidRequest { .. } => 400,
+    };
+    error(status, e.code(), e.to_string())
+}
