@@ -939,8 +939,14 @@ fn arm_handle_job_fires_the_records_due_timer_first() {
     let (record, keys) = created_record();
     let expiry = record.next_deadline(&Policy::default()).unwrap().at;
     for operation in [JobOperation::Get, JobOperation::ListBitLockerKeys, JobOperation::Delete] {
-        let answer =
-            handle_job(&context(), Some(&record), Some(&keys), expiry, &job_request("g", "j", operation), None);
+        let answer = handle_job(
+            &context(),
+            Some(&record),
+            Some(&keys),
+            expiry,
+            &job_request("g", "j", operation),
+            None,
+        );
         assert_eq!(answer.answer.status, 404, "{operation:?}");
         assert_eq!((answer.record, answer.keys), (Write::Remove, Write::Remove), "{operation:?}");
         assert_eq!(answer.events.len(), 1);
@@ -948,8 +954,14 @@ fn arm_handle_job_fires_the_records_due_timer_first() {
     }
     // A second before, the job is there and nothing is written.
     let before = Timestamp::from_second(expiry.as_second() - 1).unwrap();
-    let answer =
-        handle_job(&context(), Some(&record), Some(&keys), before, &job_request("g", "j", JobOperation::Get), None);
+    let answer = handle_job(
+        &context(),
+        Some(&record),
+        Some(&keys),
+        before,
+        &job_request("g", "j", JobOperation::Get),
+        None,
+    );
     assert_eq!((answer.answer.status, answer.record, answer.events), (200, Write::Unchanged, vec![]));
 }
 
@@ -1009,7 +1021,8 @@ fn arm_service_serde_form_is_versioned_and_refuses_duplicates() {
     let mut service = service();
     for group in ["a", "B"] {
         assert_eq!(
-            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, "j"), Some(create_body())).status,
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, "j"), Some(create_body()))
+                .status,
             201
         );
     }
