@@ -879,7 +879,7 @@ fn arm_record_and_keys_refuse_an_unknown_format_version() {
             "record" => serde_json::from_value::<Record>(value).unwrap_err().to_string(),
             _ => serde_json::from_value::<BitLockerKeys>(value).unwrap_err().to_string(),
         };
-        assert!(e.contains("unsupported format version 2; this reader knows 1"), "{what}: {e}");
+        assert!(e.contains("unsupported format version 2") && e.contains("knows version 1"), "{what}: {e}");
     }
     let mut value = serde_json::to_value(&record).unwrap();
     value.as_object_mut().unwrap().remove("formatVersion");
