@@ -14,10 +14,10 @@ use super::handle::{
 use super::list::list_page;
 use super::path::{ListPosition, Scope, ScopeKey};
 use super::record::{BitLockerKeys, Record};
-use crate::format::FormatVersion;
 use super::request::{Request, Response};
 use super::types::ErrorBody;
 use crate::event::Event;
+use crate::format::FormatVersion;
 use crate::name::JobName;
 use crate::policy::Policy;
 
