@@ -12,7 +12,13 @@ use crate::state::{JobType, TransferResult};
 /// In JSON a command reads as a step of a scenario file, without its instant:
 /// `{"op": "startTransfer", "job": "job-1", "drive": "D1"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+#[serde(
+    tag = "op",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields,
+    remote = "Self"
+)]
 pub enum Command {
     /// Customer: create a job. An import job names its drives (1 to 10); an export job names
     /// none (the datacenter adds the drives it receives).
@@ -88,6 +94,8 @@ pub enum Command {
     },
 }
 
+crate::strict::strict_serde!(Command);
+
 impl Command {
     /// The job the command is aimed at.
     pub fn job(&self) -> &JobName {
@@ -130,4 +138,21 @@ impl Command {
             Some(PackageInfo { carrier_name: carrier.clone(), tracking_number: tracking_number.clone() })
         }
     }
+}
+
+/// The fields each operation takes in its JSON form (a scenario step, an ARM script's
+/// datacenter line), besides `at` and `op`: (name, required). `get` and `list` are reads.
+#[cfg(any(feature = "arm", feature = "scenarios"))]
+pub(crate) fn fields_of(op: &str) -> Option<&'static [(&'static str, bool)]> {
+    Some(match op {
+        "create" => &[("job", true), ("type", true), ("drives", false)],
+        "ship" => &[("job", true), ("carrier", false), ("trackingNumber", false)],
+        "cancel" | "delete" | "get" | "shipBack" => &[("job", true)],
+        "list" => &[],
+        "packageReceived" => &[("job", true), ("drives", true)],
+        "startTransfer" => &[("job", true), ("drive", true)],
+        "progress" => &[("job", true), ("drive", true), ("bytes", true)],
+        "finishTransfer" => &[("job", true), ("drive", true), ("result", true)],
+        _ => return None,
+    })
 }

@@ -20,6 +20,7 @@ use crate::timer::Timer;
 /// JSON: `{"at": "2026-01-10T10:00:00Z", "job": "job-1", "event": "cancelRequested",
 /// "state": "Transferring"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Event {
     /// When it happened. For a timer, its deadline.
     #[serde(with = "crate::instant::rfc3339")]
@@ -30,6 +31,8 @@ pub struct Event {
     #[serde(flatten)]
     pub change: Change,
 }
+
+crate::strict::strict_serde!(Event);
 
 /// What happened to a job. Events that may move the job carry its `state` afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

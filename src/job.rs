@@ -28,7 +28,7 @@ pub struct Drive {
 
 /// The carrier and tracking number of the package the customer sent (`deliveryPackage`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 pub struct PackageInfo {
     /// The carrier's name, e.g. `FedEx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +37,8 @@ pub struct PackageInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
 }
+
+crate::strict::strict_serde!(PackageInfo);
 
 /// An Import/Export job as the model knows it: what the service would show on *Get Job*, plus
 /// the instants that answer every time question without another clock read.
@@ -72,7 +74,7 @@ fn is_false(b: &bool) -> bool {
 
 /// The unchecked serde form of a [`Job`]; turned into one by [`Job::check_invariants`].
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 struct JobRepr {
     format_version: FormatVersion,
     name: JobName,
@@ -91,6 +93,8 @@ struct JobRepr {
     #[serde(with = "crate::instant::rfc3339")]
     updated_at: Timestamp,
 }
+
+crate::strict::strict_deserialize!(JobRepr);
 
 impl TryFrom<JobRepr> for Job {
     type Error = String;

@@ -92,6 +92,8 @@ mod rules;
 #[cfg(feature = "scenarios")]
 mod scenario;
 mod state;
+pub mod strict;
+pub mod text;
 mod timer;
 #[cfg(feature = "scenarios")]
 mod transcript;
@@ -109,11 +111,13 @@ pub use policy::{CancelWindow, Policy};
 pub use registry::{Outcome, Registry};
 pub use rule::Rule;
 #[cfg(feature = "scenarios")]
-pub use scenario::{Action, Read, Scenario, ScenarioError, Step};
+pub use scenario::{
+    Action, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS, Read, Scenario, ScenarioError, Step,
+};
 pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
 #[cfg(feature = "scenarios")]
-pub use transcript::{ErrorView, JobView, Line, StepLine, StepResult, Transcript, replay};
+pub use transcript::{ErrorView, JobView, Line, Replay, StepLine, StepResult, Transcript, replay};
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -11,7 +11,7 @@ use strum::{Display, EnumIter};
 /// `{"retentionDays": 90, "creatingExpiryDays": 14, "shippingExpiryDays": 14}`; every field is
 /// optional and falls back to its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields, remote = "Self")]
 pub struct Policy {
     /// Days a job is kept once it entered `Completed` or `Closed` (R-TIMER-3).
     pub retention_days: u32,
@@ -23,6 +23,8 @@ pub struct Policy {
     /// Until which state a cancel is accepted (R-CANCEL-1).
     pub cancel_window: CancelWindow,
 }
+
+crate::strict::strict_serde!(Policy);
 
 impl Default for Policy {
     fn default() -> Self {

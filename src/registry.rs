@@ -241,7 +241,7 @@ impl Serialize for Registry {
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let repr = RegistryRepr::<Job>::deserialize(deserializer)?;
+        let repr = RegistryRepr::<Job>::deserialize(crate::strict::Strict::object(deserializer))?;
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
             if registry.jobs.contains_key(&job.name) {

@@ -30,7 +30,11 @@ use crate::name::JobName;
 use crate::policy::Policy;
 
 /// A story to replay: a title, the policy it runs under, and its steps in time order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read from JSON only through [`Scenario::from_json`]'s checks: deserializing a `Scenario`
+/// with serde runs them too (steps in time order, every field of every step, the caps), and
+/// reads strictly (no array for an object, no key twice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scenario {
     /// What the story shows, in a sentence.
@@ -43,8 +47,9 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-/// One step of a scenario: an input at an instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One step of a scenario: an input at an instant. Deserializing one checks it field by field,
+/// as [`Scenario::from_json`] checks each step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     /// When the step happens.
     #[serde(with = "crate::instant::rfc3339")]
@@ -66,7 +71,7 @@ pub enum Action {
 
 /// The reads a scenario may make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 pub enum Read {
     /// Read one job.
     Get {
@@ -75,6 +80,25 @@ pub enum Read {
     },
     /// List every job.
     List,
+}
+
+crate::strict::strict_serde!(Read);
+
+impl<'de> Deserialize<'de> for Scenario {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(crate::strict::Strict::object(deserializer))?;
+        Scenario::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(crate::strict::Strict::object(deserializer))?;
+        parse_step(&value, 1).map_err(|e| {
+            let field = e.field.map(|f| format!("field `{f}`: ")).unwrap_or_default();
+            serde::de::Error::custom(format_args!("{field}{}", e.message))
+        })
+    }
 }
 
 impl Action {
@@ -103,30 +127,46 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     fn new(step: Option<usize>, field: Option<&str>, message: impl Into<String>) -> Self {
-        ScenarioError { step, field: field.map(str::to_string), message: message.into() }
+        // A message may quote the input: it reaches a terminal escaped.
+        let escape = |text: &str| crate::text::escape_control(text).into_owned();
+        ScenarioError { step, field: field.map(escape), message: escape(&message.into()) }
     }
 }
 
-/// The fields each operation takes, besides `at` and `op`: (name, required).
-fn fields_of(op: &str) -> Option<&'static [(&'static str, bool)]> {
-    Some(match op {
-        "create" => &[("job", true), ("type", true), ("drives", false)],
-        "ship" => &[("job", true), ("carrier", false), ("trackingNumber", false)],
-        "cancel" | "delete" | "get" | "shipBack" => &[("job", true)],
-        "list" => &[],
-        "packageReceived" => &[("job", true), ("drives", true)],
-        "startTransfer" => &[("job", true), ("drive", true)],
-        "progress" => &[("job", true), ("drive", true), ("bytes", true)],
-        "finishTransfer" => &[("job", true), ("drive", true), ("result", true)],
-        _ => return None,
-    })
-}
+/// The largest scenario file read, in bytes (8 MiB: about 40,000 steps of the usual size).
+pub const MAX_SCENARIO_BYTES: usize = 8 << 20;
+/// The most steps a scenario holds.
+pub const MAX_STEPS: usize = 100_000;
+/// The longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 1_000;
 
 impl Scenario {
-    /// Reads a scenario from its JSON text, checking every step field by field.
+    /// Reads a scenario from its JSON text, checking every step field by field. A text longer
+    /// than [`MAX_SCENARIO_BYTES`], more than [`MAX_STEPS`] steps or a title longer than
+    /// [`MAX_TITLE_CHARS`] are refused, naming the cap.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ScenarioError::new(None, None, e.to_string()))?;
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(ScenarioError::new(
+                None,
+                None,
+                format!("the file holds more than {MAX_SCENARIO_BYTES} bytes, the most a scenario may hold"),
+            ));
+        }
+        let value = crate::strict::located_value_from_json(text).map_err(|(e, path)| {
+            // Name the step and the field the reader was in when it stopped.
+            let (step, mut field) = path.as_ref().map(located).unwrap_or_default();
+            let message = e.to_string();
+            // A key refused as a duplicate is the field to blame, though the path stops before it.
+            if let Some(key) = crate::strict::duplicate_key(&message) {
+                field = Some(key.to_string());
+            }
+            ScenarioError::new(step, field.as_deref(), message)
+        })?;
+        Scenario::from_value(&value)
+    }
+
+    /// Checks a JSON value as a scenario, as [`Scenario::from_json`] checks its text.
+    fn from_value(value: &Value) -> Result<Scenario, ScenarioError> {
         let Value::Object(top) = value else {
             return Err(ScenarioError::new(None, None, "a scenario is a JSON object"));
         };
@@ -143,6 +183,13 @@ impl Scenario {
             None | Some(Value::Null) => None,
             Some(v) => Some(parse::<String>(v, None, "title")?),
         };
+        if title.as_ref().is_some_and(|t| t.chars().count() > MAX_TITLE_CHARS) {
+            return Err(ScenarioError::new(
+                None,
+                Some("title"),
+                format!("longer than {MAX_TITLE_CHARS} characters, the most a title may hold"),
+            ));
+        }
         let policy = match top.get("policy") {
             None | Some(Value::Null) => Policy::default(),
             Some(v) => parse::<Policy>(v, None, "policy")?,
@@ -150,6 +197,13 @@ impl Scenario {
         let Some(Value::Array(raw_steps)) = top.get("steps") else {
             return Err(ScenarioError::new(None, Some("steps"), "missing, or not an array of steps"));
         };
+        if raw_steps.len() > MAX_STEPS {
+            return Err(ScenarioError::new(
+                None,
+                Some("steps"),
+                format!("{} steps, more than {MAX_STEPS}, the most a scenario may hold", raw_steps.len()),
+            ));
+        }
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (i, raw) in raw_steps.iter().enumerate() {
             let n = i + 1;
@@ -200,7 +254,7 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
         Some(_) => return Err(ScenarioError::new(Some(n), Some("op"), "not a string")),
         None => return Err(ScenarioError::new(Some(n), Some("op"), "missing")),
     };
-    let Some(allowed) = fields_of(op) else {
+    let Some(allowed) = crate::command::fields_of(op) else {
         return Err(ScenarioError::new(
             Some(n),
             Some("op"),
@@ -248,5 +302,23 @@ fn check_field(value: &Value, n: usize, name: &str) -> Result<(), ScenarioError>
 }
 
 fn parse<T: DeserializeOwned>(value: &Value, step: Option<usize>, field: &str) -> Result<T, ScenarioError> {
-    T::deserialize(value).map_err(|e| ScenarioError::new(step, Some(field), e.to_string()))
+    crate::strict::from_value(value).map_err(|e| ScenarioError::new(step, Some(field), e.to_string()))
+}
+
+/// The step (from 1) and the field a reader's path points at: `steps[2].bytes` is step 3,
+/// field `bytes`; `policy.retentionDays` is field `policy`.
+fn located(path: &serde_path_to_error::Path) -> (Option<usize>, Option<String>) {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    match segments.as_slice() {
+        [Segment::Map { key }, Segment::Seq { index }, rest @ ..] if key == "steps" => {
+            let field = match rest.first() {
+                Some(Segment::Map { key }) => Some(key.clone()),
+                Some(Segment::Seq { .. } | Segment::Enum { .. } | Segment::Unknown) | None => None,
+            };
+            (Some(index + 1), field)
+        }
+        [Segment::Map { key }, ..] => (None, Some(key.clone())),
+        [Segment::Seq { .. } | Segment::Enum { .. } | Segment::Unknown, ..] | [] => (None, None),
+    }
 }

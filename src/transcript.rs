@@ -6,6 +6,7 @@
 //! that shows no job view (a refusal, a delete) also carries `"target"`: the job it was aimed
 //! at, so every line of a transcript says which job it is about.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
@@ -16,8 +17,9 @@ use crate::job::{Drive, Job};
 use crate::name::JobName;
 use crate::policy::Policy;
 use crate::registry::Registry;
-use crate::scenario::{Action, Read, Scenario};
+use crate::scenario::{Action, Read, Scenario, Step};
 use crate::state::{JobState, JobType};
+use crate::text::escape_control;
 use crate::timer::Timer;
 
 /// What a reader of a transcript sees of a job: the service's names, and when the service will
@@ -176,12 +178,41 @@ pub struct Transcript {
 }
 
 /// Replays `scenario` on an empty registry under its policy: before each step, the timers due at
-/// its instant; then the step.
+/// its instant; then the step. Collects every line: for a long scenario, iterate [`Replay`]
+/// instead, which decides one step at a time and holds no line it has handed out.
 pub fn replay(scenario: &Scenario) -> Transcript {
-    let policy = scenario.policy;
-    let mut registry = Registry::new(policy);
-    let mut lines = Vec::new();
-    for (i, step) in scenario.steps.iter().enumerate() {
+    Transcript { title: scenario.title.clone(), lines: Replay::new(scenario).collect() }
+}
+
+/// The lines of a replay, decided one step at a time, in order: the timers due before a step,
+/// then the step's line. It holds the registry and at most one step's lines, so a host can write
+/// each line as soon as it is decided, whatever the length of the story.
+#[derive(Debug, Clone)]
+pub struct Replay<'s> {
+    steps: std::iter::Enumerate<std::slice::Iter<'s, Step>>,
+    policy: Policy,
+    registry: Registry,
+    pending: VecDeque<Line>,
+}
+
+impl<'s> Replay<'s> {
+    /// The replay of `scenario` on an empty registry under its policy.
+    pub fn new(scenario: &'s Scenario) -> Replay<'s> {
+        Replay {
+            steps: scenario.steps.iter().enumerate(),
+            policy: scenario.policy,
+            registry: Registry::new(scenario.policy),
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Decides step `i` and queues its lines.
+    fn step(&mut self, i: usize, step: &Step) {
+        let policy = self.policy;
+        let registry = &mut self.registry;
+        let refused = |e: crate::error::Error| {
+            StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
+        };
         let (timers, result, target) = match &step.action {
             Action::Command(command) => {
                 let outcome = registry.execute(step.at, command);
@@ -191,9 +222,7 @@ pub fn replay(scenario: &Scenario) -> Transcript {
                         Some(job) => StepResult::Job(JobView::new(job, &policy)),
                         None => StepResult::Removed,
                     },
-                    Err(e) => {
-                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
-                    }
+                    Err(e) => refused(e),
                 };
                 (outcome.timers, result, Some(command.job().clone()))
             }
@@ -201,9 +230,7 @@ pub fn replay(scenario: &Scenario) -> Transcript {
                 let outcome = registry.get(step.at, job);
                 let result = match outcome.result {
                     Ok(found) => StepResult::Job(JobView::new(found, &policy)),
-                    Err(e) => {
-                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
-                    }
+                    Err(e) => refused(e),
                 };
                 (outcome.timers, result, Some(job.clone()))
             }
@@ -213,17 +240,15 @@ pub fn replay(scenario: &Scenario) -> Transcript {
                     Ok(jobs) => {
                         StepResult::Jobs(jobs.into_iter().map(|j| JobView::new(j, &policy)).collect())
                     }
-                    Err(e) => {
-                        StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
-                    }
+                    Err(e) => refused(e),
                 };
                 (outcome.timers, result, None)
             }
         };
-        lines.extend(timers.into_iter().filter_map(|event| {
+        self.pending.extend(timers.into_iter().filter_map(|event| {
             event.timer().map(|timer| Line::Timer { at: event.at, timer, job: event.job })
         }));
-        lines.push(Line::Step(StepLine {
+        self.pending.push_back(Line::Step(StepLine {
             step: i + 1,
             at: step.at,
             op: step.action.operation(),
@@ -231,7 +256,42 @@ pub fn replay(scenario: &Scenario) -> Transcript {
             result,
         }));
     }
-    Transcript { title: scenario.title.clone(), lines }
+}
+
+impl Iterator for Replay<'_> {
+    type Item = Line;
+    fn next(&mut self) -> Option<Line> {
+        loop {
+            if let Some(line) = self.pending.pop_front() {
+                return Some(line);
+            }
+            let (i, step) = self.steps.next()?;
+            self.step(i, step);
+        }
+    }
+}
+
+impl Line {
+    /// The line in JSON, without a newline.
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+
+    /// The line of the text timeline, without a newline: instant, step, operation, job, outcome,
+    /// details, in columns of fixed width (a longer cell pushes the rest of its line along).
+    /// Control characters are shown escaped (`\u{1b}`, `\n`), so no text from the input can
+    /// move the cursor, recolour the terminal or start a line of its own.
+    pub fn to_text(&self) -> String {
+        const WIDTHS: [usize; 5] = [20, 9, 16, 12, 12];
+        let row = text_row(self);
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(WIDTHS) {
+            let _ = write!(line, "{:<w$}  ", escape_control(cell));
+        }
+        line.push_str(&escape_control(&row[5]));
+        line.trim_end().to_string()
+    }
 }
 
 impl Transcript {
@@ -239,35 +299,24 @@ impl Transcript {
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
         for line in &self.lines {
-            // Serializing these types cannot fail: every map key is a string.
-            let text = serde_json::to_string(line).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-            out.push_str(&text);
+            out.push_str(&line.to_json());
             out.push('\n');
         }
         out
     }
 
-    /// The transcript as a timeline a person reads at a glance: one line per event, columns
-    /// aligned (instant, step, operation, job, outcome, details).
+    /// The heading of the text timeline: the title, escaped as [`Line::to_text`] escapes, then a
+    /// blank line.
+    pub fn text_heading(title: &str) -> String {
+        format!("{}\n\n", escape_control(title))
+    }
+
+    /// The transcript as a timeline a person reads at a glance: its heading (if it has a
+    /// title), then one [`Line::to_text`] per line.
     pub fn to_text(&self) -> String {
-        let rows: Vec<[String; 6]> = self.lines.iter().map(text_row).collect();
-        let mut widths = [0usize; 5];
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row.iter()) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        if let Some(title) = &self.title {
-            let _ = writeln!(out, "{title}\n");
-        }
-        for row in rows {
-            let mut line = String::new();
-            for (cell, w) in row.iter().zip(widths.iter()) {
-                let _ = write!(line, "{cell:<w$}  ");
-            }
-            line.push_str(&row[5]);
-            out.push_str(line.trim_end());
+        let mut out = self.title.as_deref().map(Transcript::text_heading).unwrap_or_default();
+        for line in &self.lines {
+            out.push_str(&line.to_text());
             out.push('\n');
         }
         out

@@ -87,3 +87,212 @@ fn r_input_1_every_instant_the_model_holds_survives_json() {
         assert_eq!(serde_json::from_str::<Registry>(&text).unwrap(), registry);
     }
 }
+
+const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001";
+
+fn job_path(group: &str, job: &str) -> String {
+    format!("{SUB}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs/{job}?api-version=2021-01-01")
+}
+
+/// The PUT body of the sample script's first line: an import job with drives.
+fn put_body() -> serde_json::Value {
+    let sample = include_str!("../docs/arm/sample.jsonl");
+    let first: serde_json::Value = serde_json::from_str(sample.lines().next().unwrap()).unwrap();
+    first["body"].clone()
+}
+
+/// A script line: `{"at", "method", "path", "body"}`.
+fn request(at: &str, method: &str, path: &str, body: Option<serde_json::Value>) -> String {
+    let mut line = serde_json::json!({ "at": at, "method": method, "path": path });
+    if let Some(body) = body {
+        line["body"] = body;
+    }
+    line.to_string()
+}
+
+/// Runs `lines` on a fresh service and returns each line's last answer (status and body).
+fn answers(service: &mut Service, lines: &[String]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let out = import_export_lifecycle::arm::run_line(service, i + 1, line).unwrap();
+            serde_json::from_str(out.last().unwrap()).unwrap()
+        })
+        .collect()
+}
+
+fn created(service: &mut Service) -> String {
+    let path = job_path("rg", "job-1");
+    let put = request("2026-01-05T09:00:00Z", "PUT", &path, Some(put_body()));
+    assert_eq!(answers(service, &[put])[0]["status"], 201);
+    path
+}
+
+#[test]
+fn r_input_1_an_arm_body_that_is_an_array_is_refused_and_changes_nothing() {
+    let mut service = Service::new(Config::default(), Policy::default());
+    let path = created(&mut service);
+    let get = request("2026-01-05T09:00:01Z", "GET", &path, None);
+    let before = answers(&mut service, std::slice::from_ref(&get));
+    for body in [
+        serde_json::json!([null, {"cancelRequested": true}]),
+        serde_json::json!([]),
+        serde_json::json!({"properties": [true]}),
+    ] {
+        let patch = request("2026-01-05T09:00:01Z", "PATCH", &path, Some(body.clone()));
+        let answer = &answers(&mut service, &[patch])[0];
+        assert_eq!(answer["status"], 400, "{body}: {answer}");
+        assert_eq!(answers(&mut service, std::slice::from_ref(&get)), before, "{body} changed the job");
+    }
+    let mut array = vec![serde_json::json!("West US"), serde_json::Value::Null];
+    array.push(put_body()["properties"].clone());
+    let put = request("2026-01-05T09:00:01Z", "PUT", &job_path("rg", "job-2"), Some(array.into()));
+    assert_eq!(answers(&mut service, &[put])[0]["status"], 400);
+    let get2 = request("2026-01-05T09:00:01Z", "GET", &job_path("rg", "job-2"), None);
+    assert_eq!(answers(&mut service, &[get2])[0]["status"], 404);
+}
+
+#[test]
+fn r_input_1_stored_forms_and_configs_are_never_read_from_arrays() {
+    use import_export_lifecycle::strict::from_json;
+    let e = Scenario::from_json(r#"{"policy": [0, 0, 0, "CreatingOnly"], "steps": []}"#).unwrap_err();
+    assert_eq!((e.step, e.field.as_deref()), (None, Some("policy")), "{e}");
+    assert!(from_json::<Config>("[]").is_err());
+    assert!(from_json::<Policy>(r#"[0, 0, 0, "CreatingOnly"]"#).is_err());
+    assert!(serde_json::from_str::<Policy>(r#"[0, 0, 0, "CreatingOnly"]"#).is_err());
+    let registry = r#"[1, [0, 0, 0, "BeforePackaging"], []]"#;
+    assert!(serde_json::from_str::<Registry>(registry).is_err());
+    let registry = r#"{"formatVersion": 1, "policy": [0, 0, 0, "BeforePackaging"], "jobs": []}"#;
+    assert!(serde_json::from_str::<Registry>(registry).is_err());
+    let job: serde_json::Value = serde_json::from_str(&job_at("2026-01-05T09:00:00Z")).unwrap();
+    let as_array: Vec<serde_json::Value> = job.as_object().unwrap().values().cloned().collect();
+    assert!(serde_json::from_str::<Job>(&serde_json::Value::from(as_array).to_string()).is_err());
+    let mut drive_as_array = job.clone();
+    drive_as_array["driveList"][0] = serde_json::json!(["D1", "Specified", 0]);
+    assert!(serde_json::from_str::<Job>(&drive_as_array.to_string()).is_err());
+    for event in [
+        r#"["2026-01-05T09:00:00Z", "job-1", "deleted"]"#,
+        r#"{"at": "2026-01-05T09:00:00Z", "job": "job-1", "event": "shipped", "deliveryPackage": ["FedEx", "1"]}"#,
+    ] {
+        assert!(serde_json::from_str::<Event>(event).is_err(), "{event}");
+    }
+    assert!(serde_json::from_str::<import_export_lifecycle::Command>(r#"["cancel", "job-1"]"#).is_err());
+    // The object forms are read as before.
+    assert!(serde_json::from_str::<Event>(r#"{"at": "2026-01-05T09:00:00Z", "job": "job-1", "event": "shipped", "deliveryPackage": {"carrierName": "FedEx"}}"#).is_ok());
+    assert!(from_json::<Config>("{}").is_ok());
+}
+
+#[test]
+fn r_input_1_a_duplicate_key_is_refused_naming_it() {
+    let mut service = Service::new(Config::default(), Policy::default());
+    let path = created(&mut service);
+    let line =
+        format!(r#"{{"at": "2026-01-05T09:00:01Z", "method": "GET", "method": "DELETE", "path": "{path}"}}"#);
+    let e = import_export_lifecycle::arm::run_line(&mut service, 7, &line).unwrap_err();
+    assert_eq!(e.line, 7);
+    assert!(e.message.contains("duplicate key `method`"), "{e}");
+    let get = request("2026-01-05T09:00:02Z", "GET", &path, None);
+    assert_eq!(answers(&mut service, &[get])[0]["status"], 200, "the job is still there");
+
+    let step = r#"{"at": "2026-01-05T09:00:00Z", "op": "create", "job": "a", "job": "b", "type": "Export"}"#;
+    let e = Scenario::from_json(&format!(r#"{{"steps": [{step}]}}"#)).unwrap_err();
+    assert_eq!((e.step, e.field.as_deref()), (Some(1), Some("job")), "{e}");
+    assert!(e.message.contains("duplicate key `job`"), "{e}");
+    let e = Scenario::from_json(r#"{"steps": [], "steps": []}"#).unwrap_err();
+    assert!(e.message.contains("duplicate key `steps`"), "{e}");
+    let event = r#"{"at": "2026-01-05T09:00:00Z", "job": "job-1", "job": "job-2", "event": "deleted"}"#;
+    assert!(serde_json::from_str::<Event>(event).unwrap_err().to_string().contains("duplicate key `job`"));
+    let mut job = job_at("2026-01-05T09:00:00Z");
+    job = job.replacen(r#""state": "Creating","#, r#""state": "Creating", "state": "Completed","#, 1);
+    assert!(serde_json::from_str::<Job>(&job).is_err());
+}
+
+#[test]
+fn r_input_1_errors_name_the_step_or_line_and_the_field() {
+    let step =
+        r#"{"at": "2026-01-05T09:00:00Z", "op": "progress", "job": "j", "drive": "D1", "bytes": 1e400}"#;
+    let e = Scenario::from_json(&format!(r#"{{"steps": [{step}, {step}]}}"#)).unwrap_err();
+    assert_eq!((e.step, e.field.as_deref()), (Some(1), Some("bytes")), "{e}");
+    assert!(e.to_string().starts_with("step 1, field `bytes`: "), "{e}");
+
+    let mut service = Service::new(Config::default(), Policy::default());
+    let path = created(&mut service);
+    let line = format!(r#"{{"at": "2026-01-05T09:00:01Z", "path": "{path}", "op": "shipBack", "extra": 1}}"#);
+    let e = import_export_lifecycle::arm::run_line(&mut service, 3, &line).unwrap_err();
+    assert_eq!((e.line, e.field.as_deref()), (3, Some("extra")), "{e}");
+    assert!(e.message.contains("unknown field for `shipBack`"), "{e}");
+    let line = format!(
+        r#"{{"at": "2026-01-05T09:00:01Z", "path": "{path}", "op": "progress", "drive": "D1", "job": "x"}}"#
+    );
+    let e = import_export_lifecycle::arm::run_line(&mut service, 4, &line).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("job"), "{e}");
+}
+
+#[test]
+fn r_input_1_a_scenario_read_with_serde_runs_the_checks_of_from_json() {
+    let back_in_time = r#"{"steps": [
+        {"at": "2026-01-05T09:00:00Z", "op": "list"},
+        {"at": "2026-01-05T08:00:00Z", "op": "list"}]}"#;
+    let e = serde_json::from_str::<Scenario>(back_in_time).unwrap_err();
+    assert!(e.to_string().contains("steps never go back in time"), "{e}");
+    assert!(Scenario::from_json(back_in_time).is_err());
+    let fine = r#"{"steps": [{"at": "2026-01-05T09:00:00Z", "op": "list"}]}"#;
+    assert_eq!(serde_json::from_str::<Scenario>(fine).unwrap(), Scenario::from_json(fine).unwrap());
+    // A scenario survives its own JSON.
+    let scenario = Scenario::from_json(fine).unwrap();
+    let text = serde_json::to_string(&scenario).unwrap();
+    assert_eq!(Scenario::from_json(&text).unwrap(), scenario);
+}
+
+#[test]
+fn r_input_1_text_output_escapes_control_characters() {
+    use import_export_lifecycle::{Replay, Transcript, replay};
+    let title = "\u{1b}[31mred\u{1b}[0m\n2026-01-05T09:00:00Z  step 9   delete  job-1  removed";
+    let scenario = Scenario::from_json(
+        &serde_json::json!({
+            "title": title,
+            "steps": [{"at": "2026-01-05T09:00:00Z", "op": "create", "job": "job-1", "type": "Export"}],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let text = replay(&scenario).to_text();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert_eq!(text.lines().count(), 3, "a title is one line, then a blank one, then the step: {text}");
+    assert!(text.starts_with("\\u{1b}[31mred\\u{1b}[0m\\n2026-01-05T09:00:00Z"), "{text}");
+    assert_eq!(Transcript::text_heading(title), text.lines().next().unwrap().to_string() + "\n\n");
+    // The streamed lines are the collected ones.
+    let streamed: Vec<String> = Replay::new(&scenario).map(|line| line.to_text()).collect();
+    assert_eq!(streamed.join("\n") + "\n", text.split_once("\n\n").unwrap().1);
+    // Errors that quote the input quote it escaped.
+    let e =
+        Scenario::from_json(r#"{"steps": [{"at": "2026-01-05T09:00:00Z", "op": "\u001b[2J"}]}"#).unwrap_err();
+    assert!(!e.to_string().contains('\u{1b}') && e.to_string().contains("\\u{1b}[2J"), "{e}");
+    let e = run_script(&mut Service::new(Config::default(), Policy::default()), "{\"at\": \"\u{1b}[2J\"}")
+        .unwrap_err();
+    assert!(!e.to_string().contains('\u{1b}'), "{e}");
+}
+
+#[test]
+fn r_input_1_inputs_past_their_caps_are_refused_naming_the_cap() {
+    use import_export_lifecycle::arm::MAX_LINE_BYTES;
+    use import_export_lifecycle::{MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS};
+    let big = format!(r#"{{"steps": [], "title": "{}"}}"#, "x".repeat(MAX_SCENARIO_BYTES));
+    assert!(Scenario::from_json(&big).unwrap_err().message.contains(&MAX_SCENARIO_BYTES.to_string()));
+    let long_title = format!(r#"{{"steps": [], "title": "{}"}}"#, "x".repeat(MAX_TITLE_CHARS + 1));
+    let e = Scenario::from_json(&long_title).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("title"));
+    assert!(e.message.contains(&MAX_TITLE_CHARS.to_string()), "{e}");
+    let step = r#"{"at": "2026-01-05T09:00:00Z", "op": "list"}"#;
+    let many = format!(r#"{{"steps": [{}]}}"#, vec![step; MAX_STEPS + 1].join(","));
+    let e = Scenario::from_json(&many).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("steps"));
+    assert!(e.message.contains(&MAX_STEPS.to_string()), "{e}");
+    let line = format!(
+        r#"{{"at": "2026-01-05T09:00:00Z", "method": "GET", "path": "{}"}}"#,
+        "x".repeat(MAX_LINE_BYTES)
+    );
+    let e = run_script(&mut Service::new(Config::default(), Policy::default()), &line).unwrap_err();
+    assert!(e.message.contains(&MAX_LINE_BYTES.to_string()), "{e}");
+}

@@ -162,7 +162,7 @@ pub fn route(request: &Request) -> Result<Route, Response> {
 
 /// Parses `value` as `T`, naming the field that does not fit (`properties.jobType: …`).
 pub(crate) fn parse<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(crate::strict::Strict::object(value)).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path.as_str()) {
             (_, ".") => prefix.to_string(),

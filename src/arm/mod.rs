@@ -49,5 +49,5 @@ pub use list::list_page;
 pub use path::{ListPosition, MAX_PAGE, Query, Scope, ScopeKey, Target};
 pub use record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
 pub use request::{Method, Request, Response};
-pub use script::{ScriptError, run_script};
+pub use script::{MAX_LINE_BYTES, ScriptError, run_line, run_script};
 pub use service::{Exchange, ScopedEvent, Service};

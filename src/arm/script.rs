@@ -46,29 +46,54 @@ struct OperationFailed {
 }
 
 /// Appends one JSON line; serializing these types cannot fail, but a failure would still be shown.
-fn push_line(out: &mut String, line: Result<String, serde_json::Error>) {
-    match line {
-        Ok(text) => out.push_str(&text),
-        Err(e) => out.push_str(&json!({ "error": e.to_string() }).to_string()),
-    }
-    out.push('\n');
+fn push_line(out: &mut Vec<String>, line: Result<String, serde_json::Error>) {
+    out.push(match line {
+        Ok(text) => text,
+        Err(e) => json!({ "error": e.to_string() }).to_string(),
+    });
 }
 
+/// The longest input line read, in bytes (64 KiB: an ARM request body is a few KiB).
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+
 /// Runs every line of `text` against `service` and returns the output lines, each ending in a
-/// newline. Stops at the first line it cannot read.
+/// newline. Stops at the first line it cannot read. For a long script, call [`run_line`] per
+/// line and write its answers as they come.
 pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptError> {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+        for answer in run_line(service, i + 1, line)? {
+            out.push_str(&answer);
+            out.push('\n');
         }
-        let n = i + 1;
+    }
+    Ok(out)
+}
+
+/// Runs one input line, numbered `n` (from 1), against `service` and returns its output lines,
+/// without newlines: a timer line per timer that came due, then the answer. A blank line has no
+/// output; a line longer than [`MAX_LINE_BYTES`] or that cannot be read is refused, naming the
+/// line and the field, and changes nothing.
+pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<String>, ScriptError> {
+    let mut out = Vec::new();
+    {
+        if line.trim().is_empty() {
+            return Ok(out);
+        }
+        // A message may quote the input: it reaches a terminal escaped.
+        let escape = |text: &str| crate::text::escape_control(text).into_owned();
         let fail = |field: Option<&str>, message: String| ScriptError {
             line: n,
-            field: field.map(str::to_string),
-            message,
+            field: field.map(escape),
+            message: escape(&message),
         };
-        let value: Value = serde_json::from_str(line).map_err(|e| fail(None, e.to_string()))?;
+        if line.len() > MAX_LINE_BYTES {
+            return Err(fail(
+                None,
+                format!("longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES), the most a line may hold"),
+            ));
+        }
+        let value = crate::strict::value_from_json(line).map_err(|e| fail(None, e.to_string()))?;
         let Value::Object(mut fields) = value else {
             return Err(fail(None, "a line is a JSON object".into()));
         };
@@ -91,7 +116,8 @@ pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptErr
             }
             let exchange = service.handle(at, &Request { method, path, body });
             (exchange.timers, serde_json::to_string(&exchange.answer))
-        } else if fields.contains_key("op") {
+        } else if let Some(op) = fields.get("op") {
+            check_datacenter_fields(op, &fields).map_err(|(field, message)| fail(Some(&field), message))?;
             let exchange = service.datacenter(at, &path, &Value::Object(fields));
             let answer = match exchange.answer {
                 Ok(()) => serde_json::to_string(&json!({ "ok": true })),
@@ -114,4 +140,42 @@ pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptErr
         push_line(&mut out, answer);
     }
     Ok(out)
+}
+
+/// The fields of a datacenter line besides `at` and `path`: `op`, one of the datacenter's
+/// operations, and that operation's own fields (the job comes from the path). Names the field
+/// to blame.
+fn check_datacenter_fields(
+    op: &Value,
+    fields: &serde_json::Map<String, Value>,
+) -> Result<(), (String, String)> {
+    let datacenter = ["packageReceived", "startTransfer", "progress", "finishTransfer", "shipBack"];
+    let op = match op {
+        Value::String(op) if datacenter.contains(&op.as_str()) => op.as_str(),
+        Value::String(_)
+        | Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::Array(_)
+        | Value::Object(_) => {
+            return Err((
+                "op".into(),
+                format!("not a datacenter operation; expected one of {}", datacenter.join(", ")),
+            ));
+        }
+    };
+    let allowed = crate::command::fields_of(op).unwrap_or_default();
+    for key in fields.keys() {
+        if key != "op" && (key == "job" || !allowed.iter().any(|(name, _)| name == key)) {
+            let takes: Vec<&str> = allowed.iter().map(|(name, _)| *name).filter(|n| *n != "job").collect();
+            let takes = if takes.is_empty() { "no field".to_string() } else { takes.join(", ") };
+            return Err((
+                key.clone(),
+                format!(
+                    "unknown field for `{op}`, which takes {takes} besides at, path and op (the job is the path's)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
