@@ -296,3 +296,27 @@ fn r_input_1_inputs_past_their_caps_are_refused_naming_the_cap() {
     let e = run_script(&mut Service::new(Config::default(), Policy::default()), &line).unwrap_err();
     assert!(e.message.contains(&MAX_LINE_BYTES.to_string()), "{e}");
 }
+
+#[test]
+fn r_input_1_stored_arm_records_are_read_strictly() {
+    use import_export_lifecycle::arm::{BitLockerKeys, Record};
+    let mut service = Service::new(Config::default(), Policy::default());
+    created(&mut service);
+    let stored = serde_json::to_value(&service).unwrap();
+    let record = stored["records"][0].clone();
+    assert!(serde_json::from_value::<Record>(record.clone()).is_ok());
+    let as_array: Vec<serde_json::Value> = record.as_object().unwrap().values().cloned().collect();
+    assert!(serde_json::from_str::<Record>(&serde_json::Value::from(as_array).to_string()).is_err());
+    let mut job_as_array = record.clone();
+    let job: Vec<serde_json::Value> = record["job"].as_object().unwrap().values().cloned().collect();
+    job_as_array["job"] = job.into();
+    assert!(serde_json::from_str::<Record>(&job_as_array.to_string()).is_err());
+    let text = record.to_string().replacen(r#""location":"#, r#""location":"East US","location":"#, 1);
+    let e = serde_json::from_str::<Record>(&text).unwrap_err();
+    assert!(e.to_string().contains("duplicate"), "{e}");
+    let keys = r#"{"formatVersion": 1, "keys": {"D1": "a", "D1": "b"}}"#;
+    let e = serde_json::from_str::<BitLockerKeys>(keys).unwrap_err();
+    assert!(e.to_string().contains("duplicate key `D1`"), "{e}");
+    assert!(serde_json::from_str::<Service>(&serde_json::json!([]).to_string()).is_err());
+    assert_eq!(serde_json::from_value::<Service>(stored).unwrap(), service);
+}

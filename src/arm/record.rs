@@ -130,7 +130,7 @@ pub struct Record {
 
 /// The unchecked form of a [`Record`], checked by `TryFrom`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 struct RecordRepr {
     format_version: FormatVersion,
     scope: Scope,
@@ -142,6 +142,8 @@ struct RecordRepr {
     #[serde(default)]
     system_data: Authors,
 }
+
+crate::strict::strict_deserialize!(RecordRepr);
 
 impl TryFrom<RecordRepr> for Record {
     type Error = String;
@@ -341,11 +343,13 @@ impl Record {
 ///
 /// Stored form: `{"formatVersion": 1, "keys": {"D1": "…"}}`.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 pub struct BitLockerKeys {
     format_version: FormatVersion,
     keys: BTreeMap<DriveId, String>,
 }
+
+crate::strict::strict_serde!(BitLockerKeys);
 
 impl fmt::Debug for BitLockerKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

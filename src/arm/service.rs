@@ -341,7 +341,8 @@ impl Serialize for Service {
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        let repr = ServiceRepr::<Record, BitLockerKeys>::deserialize(deserializer)?;
+        let repr =
+            ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::strict::Strict::object(deserializer))?;
         let mut service = Service::new(repr.config, repr.policy);
         for (i, record) in repr.records.into_iter().enumerate() {
             let key = record.scope_key();
