@@ -6,6 +6,7 @@ use crate::error::Operation;
 use crate::job::PackageInfo;
 use crate::name::{DriveId, JobName};
 use crate::state::{JobType, TransferResult};
+use crate::update::UpdateField;
 
 /// One input to a [`Registry`](crate::Registry): a customer operation or a datacenter report.
 ///
@@ -43,6 +44,19 @@ pub enum Command {
         /// The carrier's tracking number.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking_number: Option<String>,
+    },
+    /// Customer: change some of the job's fields (Update Job Properties), naming the fields it
+    /// changes: all of them or none (R-UPDATE-1 to R-UPDATE-6). The job's state stays; in
+    /// `Creating` the two-week clock restarts (R-UPDATE-7).
+    Update {
+        /// The job.
+        job: JobName,
+        /// The fields the update changes, at least one, each once.
+        fields: Vec<UpdateField>,
+        /// The new drive list, when `fields` holds `driveList` (and only then): it replaces
+        /// the old one, with the checks of `create` (R-UPDATE-4).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drives: Vec<DriveId>,
     },
     /// Customer: cancel the job (Update Job Properties with `cancelRequested: true`), carried
     /// out on a best-effort basis (R-CANCEL-1 to R-CANCEL-9).
@@ -102,6 +116,7 @@ impl Command {
         match self {
             Command::Create { job, .. }
             | Command::Ship { job, .. }
+            | Command::Update { job, .. }
             | Command::Cancel { job }
             | Command::Delete { job }
             | Command::PackageReceived { job, .. }
@@ -117,6 +132,7 @@ impl Command {
         match self {
             Command::Create { .. } => Operation::Create,
             Command::Ship { .. } => Operation::Ship,
+            Command::Update { .. } => Operation::Update,
             Command::Cancel { .. } => Operation::Cancel,
             Command::Delete { .. } => Operation::Delete,
             Command::PackageReceived { .. } => Operation::PackageReceived,
@@ -147,6 +163,7 @@ pub(crate) fn fields_of(op: &str) -> Option<&'static [(&'static str, bool)]> {
     Some(match op {
         "create" => &[("job", true), ("type", true), ("drives", false)],
         "ship" => &[("job", true), ("carrier", false), ("trackingNumber", false)],
+        "update" => &[("job", true), ("fields", true), ("drives", false)],
         "cancel" | "delete" | "get" | "shipBack" => &[("job", true)],
         "list" => &[],
         "packageReceived" => &[("job", true), ("drives", true)],

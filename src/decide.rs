@@ -13,6 +13,7 @@ use crate::rule::Rule;
 use crate::rules;
 use crate::state::{DriveState, JobState, JobType};
 use crate::timer::{Deadline, Timer};
+use crate::update::UpdateField;
 
 /// Decides `command` at `now` given the job its name designates, if one exists: for callers
 /// that have already looked it up.
@@ -61,6 +62,7 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
             rules::ship(job.state).map_err(refuse)?;
             Ok(Change::Shipped { delivery_package: Command::package_info(carrier, tracking_number) })
         }
+        Command::Update { fields, drives, .. } => update(job, operation, fields, drives),
         Command::Cancel { .. } => {
             rules::cancel(job, policy).map_err(|rule| Error::CancelNotAllowed {
                 job: job.name.clone(),
@@ -142,6 +144,7 @@ pub(crate) fn fire(job: &Job, deadline: &Deadline) -> Event {
     let change = match deadline.timer {
         Timer::CreatingExpired => Change::CreatingExpired,
         Timer::RetentionExpired => Change::RetentionExpired,
+        Timer::OverdueClosed => Change::OverdueClosed,
         Timer::NeverReceived => Change::NeverReceived {
             state: rules::settle(
                 job.state,
@@ -152,6 +155,43 @@ pub(crate) fn fire(job: &Job, deadline: &Deadline) -> Event {
         },
     };
     Event { at: deadline.at, job: job.name.clone(), change }
+}
+
+/// R-UPDATE-1 to R-UPDATE-6: an update is checked whole before anything changes. The list of
+/// fields first (without it there is no state to ask about), then each field against the job's
+/// state, in the order named, then the request's drives.
+fn update(
+    job: &Job,
+    operation: Operation,
+    fields: &[UpdateField],
+    drives: &[DriveId],
+) -> Result<Change, Error> {
+    if fields.is_empty() {
+        return Err(invalid(operation, Problem::NoUpdateField));
+    }
+    for (i, field) in fields.iter().enumerate() {
+        if fields[..i].contains(field) {
+            return Err(invalid(operation, Problem::DuplicateUpdateField { field: *field }));
+        }
+    }
+    for field in fields {
+        rules::update(job, *field).map_err(|rule| Error::UpdateNotAllowed {
+            job: job.name.clone(),
+            state: job.state,
+            field: *field,
+            rule,
+        })?;
+    }
+    if fields.contains(&UpdateField::DriveList) {
+        // R-UPDATE-4: the checks of `create` for an import job's drives.
+        check_drive_list(operation, drives)?;
+        if drives.is_empty() {
+            return Err(invalid(operation, Problem::NoDrives));
+        }
+    } else if !drives.is_empty() {
+        return Err(invalid(operation, Problem::DrivesWithoutDriveList));
+    }
+    Ok(Change::Updated { fields: fields.to_vec(), drives: drives.to_vec() })
 }
 
 fn drive_states(job: &Job) -> impl Iterator<Item = DriveState> + '_ {

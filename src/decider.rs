@@ -188,6 +188,7 @@ pub(crate) fn evolve_in(job: Option<&mut Job>, event: &Event) -> Fate {
                 Fate::Created(Job::created(event.at, event.job.clone(), *job_type, drives))
             }
             Change::Shipped { .. }
+            | Change::Updated { .. }
             | Change::CancelRequested { .. }
             | Change::Deleted
             | Change::PackageReceived { .. }
@@ -197,6 +198,7 @@ pub(crate) fn evolve_in(job: Option<&mut Job>, event: &Event) -> Fate {
             | Change::ShippedBack { .. }
             | Change::CreatingExpired
             | Change::NeverReceived { .. }
+            | Change::OverdueClosed
             | Change::RetentionExpired => Fate::Kept,
         },
         Some(_) if event.removes_job() => Fate::Removed,

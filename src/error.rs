@@ -9,6 +9,7 @@ use thiserror::Error as ThisError;
 use crate::name::{DriveId, JobName, MAX_NAME_LEN};
 use crate::rule::Rule;
 use crate::state::{DriveState, JobState};
+use crate::update::UpdateField;
 
 /// The operations a job can be asked to perform, by the customer or by the datacenter.
 ///
@@ -35,6 +36,8 @@ pub enum Operation {
     Create,
     /// Customer: say the package is on its way (Update Job Properties with `state: "Shipping"`).
     Ship,
+    /// Customer: change some fields of the job (Update Job Properties).
+    Update,
     /// Customer: ask for a cancel (Update Job Properties with `cancelRequested: true`).
     Cancel,
     /// Customer: delete the job (Delete Job).
@@ -100,6 +103,19 @@ pub enum Error {
         /// The rule that refuses it.
         rule: Rule,
     },
+    /// The job's state does not accept a change of one of the fields an update names; the
+    /// whole update is refused (R-UPDATE-6).
+    #[error("update refused for job '{job}' in state {state}: field {field}: {} [{rule}]", rule.statement())]
+    UpdateNotAllowed {
+        /// The job.
+        job: JobName,
+        /// Its state when the update arrived.
+        state: JobState,
+        /// The first field named that may not change now.
+        field: UpdateField,
+        /// The rule that refuses it.
+        rule: Rule,
+    },
     /// The operation cannot happen in the job's (or the drive's) current state.
     #[error("{operation} refused for job '{job}' in state {state}{}: {} [{rule}]", DrivePart(drive.as_ref()), rule.statement())]
     InvalidStateTransition {
@@ -151,6 +167,7 @@ impl Error {
             Error::JobAlreadyExists { .. } => "JobAlreadyExists",
             Error::CancelNotAllowed { .. } => "CancelNotAllowed",
             Error::DeleteNotAllowed { .. } => "DeleteNotAllowed",
+            Error::UpdateNotAllowed { .. } => "UpdateNotAllowed",
             Error::InvalidStateTransition { .. } => "InvalidStateTransition",
             Error::DriveNotFound { .. } => "DriveNotFound",
             Error::InvalidRequest { .. } => "InvalidRequest",
@@ -164,6 +181,7 @@ impl Error {
             Error::JobAlreadyExists { .. } => Rule::Input2,
             Error::CancelNotAllowed { rule, .. }
             | Error::DeleteNotAllowed { rule, .. }
+            | Error::UpdateNotAllowed { rule, .. }
             | Error::InvalidStateTransition { rule, .. } => *rule,
             Error::DriveNotFound { .. } => Rule::Input1,
             Error::InvalidRequest { problem, .. } => problem.rule(),
@@ -180,6 +198,7 @@ impl Error {
             Error::JobAlreadyExists { .. } => Operation::Create,
             Error::CancelNotAllowed { .. } => Operation::Cancel,
             Error::DeleteNotAllowed { .. } => Operation::Delete,
+            Error::UpdateNotAllowed { .. } => Operation::Update,
         }
     }
 }
@@ -248,6 +267,18 @@ pub enum Problem {
     /// An export job is created without drives: the service adds the ones it receives.
     #[error("an export job is created without drives; the datacenter adds the drives it receives")]
     DrivesOnExport,
+    /// An update names no field (R-UPDATE-6).
+    #[error("the update names no field; it changes at least one")]
+    NoUpdateField,
+    /// An update names the same field twice (R-UPDATE-6).
+    #[error("the update names field {field} twice")]
+    DuplicateUpdateField {
+        /// The repeated field.
+        field: UpdateField,
+    },
+    /// An update gives drives without naming `driveList` among its fields (R-UPDATE-4).
+    #[error("the update gives drives but does not name driveList among its fields")]
+    DrivesWithoutDriveList,
     /// A recorded event is not what the rules decide in the state it is applied to (R-EVENT-1).
     #[error("the event does not follow from the registry's state: the rules decide otherwise")]
     EventDoesNotFollow,
@@ -261,10 +292,13 @@ pub enum Problem {
 
 impl Problem {
     /// The rule a request with this problem breaks: R-EVENT-1 for a recorded event that does not
-    /// follow, R-INPUT-1 for every malformed input.
+    /// follow, R-UPDATE-6 for an update's list of fields, R-UPDATE-4 for drives given without
+    /// `driveList`, R-INPUT-1 for every other malformed input.
     pub fn rule(&self) -> Rule {
         match self {
             Problem::EventDoesNotFollow => Rule::Event1,
+            Problem::NoUpdateField | Problem::DuplicateUpdateField { .. } => Rule::Update6,
+            Problem::DrivesWithoutDriveList => Rule::Update4,
             Problem::EmptyJobName
             | Problem::JobNameTooLong { .. }
             | Problem::JobNameCharacter { .. }

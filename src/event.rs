@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::format::FormatVersion;
-use crate::job::{Drive, Job, PackageInfo};
+use crate::job::{Drive, Job, PackageInfo, Stage};
 use crate::name::{DriveId, JobName};
 use crate::state::{DriveState, JobState, JobType, TransferResult};
 use crate::timer::Timer;
+use crate::update::UpdateField;
 
 /// Something that happened to one job at one instant.
 ///
@@ -50,6 +51,15 @@ pub enum Change {
         /// The package's carrier and tracking number, if given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delivery_package: Option<PackageInfo>,
+    },
+    /// An update was accepted: these fields changed, the job's state did not (R-UPDATE-6). In
+    /// `Creating` its clock restarts (R-UPDATE-7).
+    Updated {
+        /// The fields that changed, as the update named them.
+        fields: Vec<UpdateField>,
+        /// The new drive list, when `fields` holds `driveList`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drives: Vec<DriveId>,
     },
     /// A cancel was accepted; `cancelRequested` is now `true`.
     CancelRequested {
@@ -100,6 +110,9 @@ pub enum Change {
         /// The job's state afterwards.
         state: JobState,
     },
+    /// Timer: the package stayed overdue for the operators' whole wait; they moved the job to
+    /// `Closed` (R-TIMER-6).
+    OverdueClosed,
     /// Timer: the job's retention ended and it is gone.
     RetentionExpired,
 }
@@ -110,9 +123,11 @@ impl Event {
         match self.change {
             Change::CreatingExpired => Some(Timer::CreatingExpired),
             Change::NeverReceived { .. } => Some(Timer::NeverReceived),
+            Change::OverdueClosed => Some(Timer::OverdueClosed),
             Change::RetentionExpired => Some(Timer::RetentionExpired),
             Change::Created { .. }
             | Change::Shipped { .. }
+            | Change::Updated { .. }
             | Change::CancelRequested { .. }
             | Change::Deleted
             | Change::PackageReceived { .. }
@@ -129,13 +144,15 @@ impl Event {
             Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => true,
             Change::Created { .. }
             | Change::Shipped { .. }
+            | Change::Updated { .. }
             | Change::CancelRequested { .. }
             | Change::PackageReceived { .. }
             | Change::TransferStarted { .. }
             | Change::TransferProgressed { .. }
             | Change::TransferFinished { .. }
             | Change::ShippedBack { .. }
-            | Change::NeverReceived { .. } => false,
+            | Change::NeverReceived { .. }
+            | Change::OverdueClosed => false,
         }
     }
 
@@ -151,6 +168,9 @@ impl Event {
                 let package = delivery_package.clone().unwrap_or_default();
                 Command::Ship { job, carrier: package.carrier_name, tracking_number: package.tracking_number }
             }
+            Change::Updated { fields, drives } => {
+                Command::Update { job, fields: fields.clone(), drives: drives.clone() }
+            }
             Change::CancelRequested { .. } => Command::Cancel { job },
             Change::Deleted => Command::Delete { job },
             Change::PackageReceived { drives, .. } => {
@@ -164,7 +184,10 @@ impl Event {
                 Command::FinishTransfer { job, drive: drive.clone(), result: *result }
             }
             Change::ShippedBack { .. } => Command::ShipBack { job },
-            Change::CreatingExpired | Change::NeverReceived { .. } | Change::RetentionExpired => return None,
+            Change::CreatingExpired
+            | Change::NeverReceived { .. }
+            | Change::OverdueClosed
+            | Change::RetentionExpired => return None,
         })
     }
 }
@@ -178,14 +201,10 @@ impl Job {
             job_type,
             state: JobState::Creating,
             cancel_requested: false,
-            drive_list: drives
-                .iter()
-                .map(|id| Drive { drive_id: id.clone(), state: DriveState::Specified, bytes_succeeded: 0 })
-                .collect(),
+            drive_list: specified(drives),
             delivery_package: None,
             package_overdue: false,
-            created_at: at,
-            state_entered_at: at,
+            stages: Box::new([Stage { stage_name: JobState::Creating, stage_time: at }]),
             updated_at: at,
         }
     }
@@ -195,6 +214,12 @@ impl Job {
     pub(crate) fn evolve(&mut self, at: Timestamp, change: &Change) {
         let state = match change {
             Change::Created { .. } | Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
+                None
+            }
+            Change::Updated { fields, drives } => {
+                if fields.contains(&UpdateField::DriveList) {
+                    self.drive_list = specified(drives);
+                }
                 None
             }
             Change::Shipped { delivery_package } => {
@@ -237,11 +262,18 @@ impl Job {
                 }
                 Some(*state)
             }
+            Change::OverdueClosed => Some(JobState::Closed),
         };
         if let Some(state) = state {
             if state != self.state {
                 self.state = state;
-                self.state_entered_at = at.max(self.state_entered_at);
+                // R-STAGE-1: states only move forward (R-FLOW-7), so the history holds at most
+                // one stage per state; it grows by exactly one, with no spare room.
+                let entered = at.max(self.state_entered_at());
+                let mut stages = std::mem::take(&mut self.stages).into_vec();
+                stages.reserve_exact(1);
+                stages.push(Stage { stage_name: state, stage_time: entered });
+                self.stages = stages.into_boxed_slice();
             }
         }
         self.updated_at = at.max(self.updated_at);
@@ -252,6 +284,14 @@ impl Job {
             change(drive);
         }
     }
+}
+
+/// An import job's drives as named by the customer: `Specified`, nothing copied.
+fn specified(drives: &[DriveId]) -> Vec<Drive> {
+    drives
+        .iter()
+        .map(|id| Drive { drive_id: id.clone(), state: DriveState::Specified, bytes_succeeded: 0 })
+        .collect()
 }
 
 /// R-FLOW-2: the drive list once a package holding `arrived` came in. An import job's listed

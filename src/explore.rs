@@ -18,6 +18,7 @@ use crate::registry::Registry;
 use crate::rule::Rule;
 use crate::state::{DriveState, JobState, JobType, TransferResult};
 use crate::timer::Timer;
+use crate::update::UpdateField;
 
 /// An input of the exploration: an operation, or the job's pending timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -119,6 +120,12 @@ fn commands(job: &Job, export_drives: &[DriveId]) -> Vec<Command> {
         Command::Delete { job: name.clone() },
         Command::ShipBack { job: name.clone() },
     ];
+    // Each field on its own, so the table shows which rule refuses which field; the drive list
+    // replaced by the job's own drives (an export job's by its package's).
+    for field in UpdateField::iter() {
+        let given = if field == UpdateField::DriveList { drives.clone() } else { Vec::new() };
+        out.push(Command::Update { job: name.clone(), fields: vec![field], drives: given });
+    }
     for package in subsets(&drives) {
         out.push(Command::PackageReceived { job: name.clone(), drives: package });
     }
@@ -216,7 +223,7 @@ impl Exploration {
             self.configurations, self.transitions
         );
         out.push_str("## State diagram\n\n");
-        out.push_str("Edges are labelled with the operations and timers that take them; `(cancelled)` marks an edge only a job with `cancelRequested` takes. Inputs that leave the state unchanged are in the table only.\n\n");
+        out.push_str("Edges are labelled with the operations and timers that take them; `(cancelled)` marks an edge only a job with `cancelRequested` takes. A self-loop marks the states in which the customer's `update` is accepted (it never moves a job, R-UPDATE-6); other inputs that leave the state unchanged are in the table only.\n\n");
         out.push_str("```mermaid\nstateDiagram-v2\n    [*] --> Creating: create\n");
         let mut edges: BTreeMap<(JobState, Option<JobState>), BTreeSet<String>> = BTreeMap::new();
         for (situation, inputs) in &table {
@@ -225,6 +232,11 @@ impl Exploration {
                     let to = match effect {
                         Effect::Moves(to) => Some(*to),
                         Effect::Removed => None,
+                        // The customer's update never moves a job: its self-loops show where
+                        // it is accepted (R-UPDATE-6).
+                        Effect::Stays if *input == Input::Operation(Operation::Update) => {
+                            Some(situation.state)
+                        }
                         Effect::Stays | Effect::Refused { .. } => continue,
                     };
                     let cancelled_only = situation.cancel_requested

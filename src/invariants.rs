@@ -4,6 +4,10 @@
 use crate::job::{Job, MAX_DRIVES};
 use crate::state::{DriveState, JobState, JobType};
 
+/// The phrase of the broken history invariant (R-STAGE-1), also used when a stored job's
+/// `createdAt` or `stateEnteredAt` disagrees with its stages.
+pub(crate) const STAGES_BROKEN: &str = "its stages are not its history (Creating at createdAt, forward in order, ending in its state at stateEnteredAt)";
+
 /// Checks every invariant of `job`; the error says which one is broken.
 pub(crate) fn check(job: &Job) -> Result<(), String> {
     let fail = |what: &str| Err(format!("job '{}' in state {}: {what}", job.name, job.state));
@@ -16,8 +20,19 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
             return fail("a drive id appears twice");
         }
     }
-    if !(job.created_at <= job.state_entered_at && job.state_entered_at <= job.updated_at) {
+    if !(job.created_at() <= job.state_entered_at() && job.state_entered_at() <= job.updated_at) {
         return fail("its instants are out of order (createdAt <= stateEnteredAt <= updatedAt)");
+    }
+    // R-STAGE-1: the history starts with Creating at the creation, moves forward one state at a
+    // time, never back in time, and ends with the job's state as it entered it.
+    let stages = &job.stages;
+    let first_ok = stages.first().is_some_and(|s| s.stage_name == JobState::Creating);
+    let last_ok = stages.last().is_some_and(|s| s.stage_name == job.state);
+    let forward = stages
+        .windows(2)
+        .all(|w| w[0].stage_name.step() < w[1].stage_name.step() && w[0].stage_time <= w[1].stage_time);
+    if !(first_ok && last_ok && forward) {
+        return fail(STAGES_BROKEN);
     }
     let count = |pred: fn(DriveState) -> bool| drives.iter().filter(|d| pred(d.state)).count();
     let all = |pred: fn(DriveState) -> bool| count(pred) == drives.len();
@@ -30,8 +45,13 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
         }
         JobType::Import | JobType::Export => {}
     }
+    // An overdue package is waited for in Shipping; the job keeps the flag if it ends without it:
+    // cancelled (Completed) or closed by the operators with no drive ever received (Closed).
+    let none_arrived = drives.iter().all(|d| d.state == DriveState::NeverReceived);
     if job.package_overdue
-        && !(job.state == JobState::Shipping || (job.state == JobState::Completed && job.cancel_requested))
+        && !(job.state == JobState::Shipping
+            || (job.state == JobState::Completed && job.cancel_requested)
+            || (job.state == JobState::Closed && !job.cancel_requested && none_arrived))
     {
         return fail("its package is overdue outside Shipping");
     }

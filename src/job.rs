@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::format::FormatVersion;
 use crate::name::{DriveId, JobName};
 use crate::policy::Policy;
+use crate::rule::Rule;
 use crate::rules;
 use crate::state::{DriveState, JobState, JobType};
 use crate::timer::Deadline;
+use crate::update::UpdateField;
 
 /// The most drives one job holds.
 pub const MAX_DRIVES: usize = 10;
@@ -40,14 +42,32 @@ pub struct PackageInfo {
 
 crate::strict::strict_serde!(PackageInfo);
 
+/// One step of a job's history (`JobStages`, after Azure Data Box): a state the job entered and
+/// the instant it entered it (R-STAGE-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
+pub struct Stage {
+    /// The state entered.
+    pub stage_name: JobState,
+    /// When.
+    #[serde(with = "crate::instant::rfc3339")]
+    pub stage_time: Timestamp,
+}
+
+crate::strict::strict_serde!(Stage);
+
 /// An Import/Export job as the model knows it: what the service would show on *Get Job*, plus
 /// the instants that answer every time question without another clock read.
 ///
 /// A `Job` is read-only to its users: it changes only by the events a
 /// [`Registry`](crate::Registry) decides and applies, so its invariants (see
 /// [`Job::check_invariants`]) always hold. Deserializing one checks them too.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "JobRepr")]
+///
+/// The instant the job was created and the one it entered its state are the first and the last
+/// of its stages: the JSON shows them as `createdAt` and `stateEnteredAt` as well, and reading a
+/// job checks that they agree. Held once, they keep a job in 88 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "JobRepr")]
 pub struct Job {
     /// The stored form's version, written first (see [`FORMAT_VERSION`](crate::FORMAT_VERSION)).
     pub(crate) format_version: FormatVersion,
@@ -56,20 +76,59 @@ pub struct Job {
     pub(crate) state: JobState,
     pub(crate) cancel_requested: bool,
     pub(crate) drive_list: Vec<Drive>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) delivery_package: Option<Box<PackageInfo>>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) package_overdue: bool,
-    #[serde(with = "crate::instant::rfc3339")]
-    pub(crate) created_at: Timestamp,
-    #[serde(with = "crate::instant::rfc3339")]
-    pub(crate) state_entered_at: Timestamp,
-    #[serde(with = "crate::instant::rfc3339")]
+    /// Never empty: `Creating` at the creation, then each state entered (R-STAGE-1). A boxed
+    /// slice, sized to its stages: a job enters at most six states.
+    pub(crate) stages: Box<[Stage]>,
     pub(crate) updated_at: Timestamp,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// The serde form a [`Job`] is written as.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JobOut<'a> {
+    format_version: FormatVersion,
+    name: &'a JobName,
+    job_type: JobType,
+    state: JobState,
+    cancel_requested: bool,
+    drive_list: &'a [Drive],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_package: Option<&'a PackageInfo>,
+    #[serde(skip_serializing_if = "is_false")]
+    package_overdue: &'a bool,
+    stages: &'a [Stage],
+    #[serde(with = "crate::instant::rfc3339")]
+    created_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
+    state_entered_at: Timestamp,
+    #[serde(with = "crate::instant::rfc3339")]
+    updated_at: Timestamp,
+}
+
+impl Serialize for Job {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JobOut {
+            format_version: self.format_version,
+            name: &self.name,
+            job_type: self.job_type,
+            state: self.state,
+            cancel_requested: self.cancel_requested,
+            drive_list: &self.drive_list,
+            delivery_package: self.delivery_package.as_deref(),
+            package_overdue: &self.package_overdue,
+            stages: &self.stages,
+            created_at: self.created_at(),
+            state_entered_at: self.state_entered_at(),
+            updated_at: self.updated_at,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The unchecked serde form of a [`Job`]; turned into one by [`Job::check_invariants`].
@@ -86,6 +145,7 @@ struct JobRepr {
     delivery_package: Option<Box<PackageInfo>>,
     #[serde(default)]
     package_overdue: bool,
+    stages: Vec<Stage>,
     #[serde(with = "crate::instant::rfc3339")]
     created_at: Timestamp,
     #[serde(with = "crate::instant::rfc3339")]
@@ -99,6 +159,18 @@ crate::strict::strict_deserialize!(JobRepr);
 impl TryFrom<JobRepr> for Job {
     type Error = String;
     fn try_from(r: JobRepr) -> Result<Job, String> {
+        // `createdAt` and `stateEnteredAt` are written for readers; the job holds them once, as
+        // its first and last stages (R-STAGE-1), and they must agree.
+        let first = r.stages.first().map(|s| s.stage_time);
+        let last = r.stages.last().map(|s| s.stage_time);
+        if first != Some(r.created_at) || last != Some(r.state_entered_at) {
+            return Err(format!(
+                "job '{}' in state {}: {}",
+                r.name,
+                r.state,
+                crate::invariants::STAGES_BROKEN
+            ));
+        }
         let job = Job {
             format_version: r.format_version,
             name: r.name,
@@ -108,8 +180,7 @@ impl TryFrom<JobRepr> for Job {
             drive_list: r.drive_list,
             delivery_package: r.delivery_package,
             package_overdue: r.package_overdue,
-            created_at: r.created_at,
-            state_entered_at: r.state_entered_at,
+            stages: r.stages.into_boxed_slice(),
             updated_at: r.updated_at,
         };
         job.check_invariants().map(|()| job)
@@ -160,15 +231,23 @@ impl Job {
         self.package_overdue
     }
 
-    /// When the job was created.
-    pub fn created_at(&self) -> jiff::Timestamp {
-        self.created_at
+    /// Every state the job entered, with the instant, oldest first: `Creating` at its creation,
+    /// then each state it moved to (R-STAGE-1). The last is the job's state, entered at
+    /// [`state_entered_at`](Job::state_entered_at).
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
     }
 
-    /// When the job entered its current state. The timers of `Creating`, `Shipping`,
-    /// `Completed` and `Closed` count from here.
+    /// When the job was created: its first stage.
+    pub fn created_at(&self) -> jiff::Timestamp {
+        self.stages.first().map_or(self.updated_at, |s| s.stage_time)
+    }
+
+    /// When the job entered its current state. The timers of `Shipping`, `Completed` and
+    /// `Closed` count from here; the `Creating` clock counts from the job's last accepted
+    /// update, if it had one (R-UPDATE-7).
     pub fn state_entered_at(&self) -> jiff::Timestamp {
-        self.state_entered_at
+        self.stages.last().map_or(self.updated_at, |s| s.stage_time)
     }
 
     /// The job's last recorded instant: no event of this job is ever recorded earlier
@@ -189,12 +268,40 @@ impl Job {
         self.next_deadline(policy).filter(|d| d.timer.removes_job()).map(|d| d.at)
     }
 
-    /// What the customer may do now, without trying it: the same rules the operations apply.
+    /// What the customer may do now, without trying it: the same rules the operations apply
+    /// (R-UPDATE-8).
     pub fn capabilities(&self, policy: &Policy) -> Capabilities {
+        let cancel = rules::cancel(self, policy);
+        let delete = rules::delete(self.state);
+        let ship = rules::ship(self.state);
+        let address = rules::update(self, UpdateField::ReturnAddress);
+        let mut refused_by = std::collections::BTreeMap::new();
+        for (flag, answer) in [
+            ("isCancellable", cancel),
+            ("isDeletable", delete),
+            ("isShippable", ship),
+            ("isShippingAddressEditable", address),
+        ] {
+            if let Err(rule) = answer {
+                refused_by.insert(flag.to_string(), rule);
+            }
+        }
+        let mut updatable_fields = Vec::new();
+        for field in <UpdateField as strum::IntoEnumIterator>::iter() {
+            match rules::update(self, field) {
+                Ok(()) => updatable_fields.push(field),
+                Err(rule) => {
+                    refused_by.insert(field.to_string(), rule);
+                }
+            }
+        }
         Capabilities {
-            is_cancellable: rules::cancel(self, policy).is_ok(),
-            is_deletable: rules::delete(self.state).is_ok(),
-            is_shippable: rules::ship(self.state).is_ok(),
+            is_cancellable: cancel.is_ok(),
+            is_deletable: delete.is_ok(),
+            is_shippable: ship.is_ok(),
+            is_shipping_address_editable: address.is_ok(),
+            updatable_fields,
+            refused_by,
             next_deadline: self.next_deadline(policy),
         }
     }
@@ -228,6 +335,16 @@ pub struct Capabilities {
     pub is_deletable: bool,
     /// Marking the job `Shipping` would be accepted now (R-FLOW-1).
     pub is_shippable: bool,
+    /// An update of the return address (`returnAddress`) would be accepted now: until the job
+    /// reaches `Packaging` (R-UPDATE-1). Azure Data Box's flag of the same name.
+    pub is_shipping_address_editable: bool,
+    /// Every field an update may name now (R-UPDATE-1 to R-UPDATE-5), in the order of
+    /// [`UpdateField`].
+    pub updatable_fields: Vec<UpdateField>,
+    /// For each flag above that is `false`, and each field an update may not name now, the rule
+    /// that refuses it, keyed by the flag's or the field's JSON name (`isCancellable`,
+    /// `returnAddress`, …): a client can say why without trying (R-UPDATE-8).
+    pub refused_by: std::collections::BTreeMap<String, Rule>,
     /// The job's next timer, if one is pending.
     pub next_deadline: Option<Deadline>,
 }

@@ -62,9 +62,14 @@
 //!   the state and the [`Rule`] that refused it.
 //! - [`Job`], [`Drive`]: what *Get Job* shows, with the service's own names ([`JobState`],
 //!   [`DriveState`], `cancelRequested`, `driveList`, `bytesSucceeded`).
-//! - [`Policy`]: the service's durations (90 days of retention, 14 days in `Creating`, 14 days
-//!   for a package to arrive) and the cancel window.
-//! - [`Job::capabilities`]: what the customer may do now, without trying.
+//! - [`Policy`]: the service's durations (90 days of retention, 14 days in `Creating` counted
+//!   from the last update, 14 days for a package to arrive, 30 more before the operators close a
+//!   job whose package never came) and the cancel window.
+//! - [`Command::Update`]: the customer's *Update Job*, naming the [`UpdateField`]s it changes;
+//!   the rules say which field may change in which state.
+//! - [`Job::capabilities`]: what the customer may do now, without trying, and the rule behind
+//!   each refusal.
+//! - [`Job::stages`]: every state the job entered, and when.
 //!
 //! The rules themselves are numbered in `docs/spec.md`; every one has a test named after it.
 
@@ -97,6 +102,7 @@ pub mod text;
 mod timer;
 #[cfg(feature = "scenarios")]
 mod transcript;
+mod update;
 
 pub use command::Command;
 pub use error::{Error, Operation, Problem};
@@ -105,7 +111,7 @@ pub use event::{Change, Event};
 pub use explore::{Cell, Effect, Exploration, Input, Situation, explore};
 pub use format::{FORMAT_VERSION, FormatVersion};
 pub use jiff::{SignedDuration, Timestamp};
-pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo};
+pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo, Stage};
 pub use name::{DriveId, JobName, MAX_NAME_LEN};
 pub use policy::{CancelWindow, Policy};
 pub use registry::{Outcome, Registry};
@@ -118,6 +124,7 @@ pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
 #[cfg(feature = "scenarios")]
 pub use transcript::{ErrorView, JobView, Line, Replay, StepLine, StepResult, Transcript, replay};
+pub use update::UpdateField;
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -7,9 +7,11 @@ use strum::{Display, EnumIter};
 /// The durations the service's timers use, and which cancel window applies.
 ///
 /// The defaults are the service's documented values: 90 days of retention for a finished job,
-/// 14 days for a job left in `Creating`, 14 days for a package to arrive. In JSON:
-/// `{"retentionDays": 90, "creatingExpiryDays": 14, "shippingExpiryDays": 14}`; every field is
-/// optional and falls back to its default.
+/// 14 days for a job left in `Creating`, 14 days for a package to arrive, 30 more days before
+/// the operators close a job whose package never came. In JSON: `{"retentionDays": 90,
+/// "creatingExpiryDays": 14, "shippingExpiryDays": 14, "overdueCloseDays": 30}`; every field is
+/// optional and falls back to its default (`"overdueCloseDays": null` means the operators wait
+/// for ever).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields, remote = "Self")]
 pub struct Policy {
@@ -20,6 +22,11 @@ pub struct Policy {
     /// Days after the job was marked `Shipping` before its drives count as `NeverReceived`
     /// (R-TIMER-2).
     pub shipping_expiry_days: u32,
+    /// Days a job whose package is overdue waits in `Shipping` (from the instant its drives
+    /// became `NeverReceived`) before the operators move it to `Closed` (R-TIMER-6). `None`: the
+    /// operators extend the wait indefinitely, and the job waits in `Shipping` until its package
+    /// or a cancel comes.
+    pub overdue_close_days: Option<u32>,
     /// Until which state a cancel is accepted (R-CANCEL-1).
     pub cancel_window: CancelWindow,
 }
@@ -32,6 +39,7 @@ impl Default for Policy {
             retention_days: 90,
             creating_expiry_days: 14,
             shipping_expiry_days: 14,
+            overdue_close_days: Some(30),
             cancel_window: CancelWindow::BeforePackaging,
         }
     }
@@ -51,6 +59,12 @@ impl Policy {
     /// How long a package may take to arrive once the job is `Shipping`.
     pub fn shipping_expiry(&self) -> SignedDuration {
         days(self.shipping_expiry_days)
+    }
+
+    /// How long the operators wait for an overdue package before closing the job; `None` when
+    /// they wait for ever.
+    pub fn overdue_close(&self) -> Option<SignedDuration> {
+        self.overdue_close_days.map(days)
     }
 }
 

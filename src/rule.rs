@@ -48,6 +48,22 @@ pub enum Rule {
     Delete1,
     /// R-DELETE-2
     Delete2,
+    /// R-UPDATE-1
+    Update1,
+    /// R-UPDATE-2
+    Update2,
+    /// R-UPDATE-3
+    Update3,
+    /// R-UPDATE-4
+    Update4,
+    /// R-UPDATE-5
+    Update5,
+    /// R-UPDATE-6
+    Update6,
+    /// R-UPDATE-7
+    Update7,
+    /// R-UPDATE-8
+    Update8,
     /// R-GONE-1
     Gone1,
     /// R-GONE-2
@@ -62,6 +78,10 @@ pub enum Rule {
     Timer4,
     /// R-TIMER-5
     Timer5,
+    /// R-TIMER-6
+    Timer6,
+    /// R-STAGE-1
+    Stage1,
     /// R-REFUSE-1
     Refuse1,
     /// R-INPUT-1
@@ -96,6 +116,14 @@ impl Rule {
             Rule::Flow7 => "R-FLOW-7",
             Rule::Delete1 => "R-DELETE-1",
             Rule::Delete2 => "R-DELETE-2",
+            Rule::Update1 => "R-UPDATE-1",
+            Rule::Update2 => "R-UPDATE-2",
+            Rule::Update3 => "R-UPDATE-3",
+            Rule::Update4 => "R-UPDATE-4",
+            Rule::Update5 => "R-UPDATE-5",
+            Rule::Update6 => "R-UPDATE-6",
+            Rule::Update7 => "R-UPDATE-7",
+            Rule::Update8 => "R-UPDATE-8",
             Rule::Gone1 => "R-GONE-1",
             Rule::Gone2 => "R-GONE-2",
             Rule::Timer1 => "R-TIMER-1",
@@ -103,6 +131,8 @@ impl Rule {
             Rule::Timer3 => "R-TIMER-3",
             Rule::Timer4 => "R-TIMER-4",
             Rule::Timer5 => "R-TIMER-5",
+            Rule::Timer6 => "R-TIMER-6",
+            Rule::Stage1 => "R-STAGE-1",
             Rule::Refuse1 => "R-REFUSE-1",
             Rule::Input1 => "R-INPUT-1",
             Rule::Input2 => "R-INPUT-2",
@@ -152,6 +182,28 @@ impl Rule {
             }
             Rule::Delete1 => "a delete is accepted in Creating, Completed and Closed",
             Rule::Delete2 => "a delete is refused in Shipping, Received, Transferring and Packaging",
+            Rule::Update1 => {
+                "an update may change returnAddress and returnShipping until the job reaches Packaging: in Creating, Shipping, Received or Transferring"
+            }
+            Rule::Update2 => {
+                "an update may change deliveryPackage while the drives are with the customer or on their way: in Creating or Shipping"
+            }
+            Rule::Update3 => {
+                "an update may change logLevel and backupDriveManifest before any copy starts: in Creating, Shipping or Received"
+            }
+            Rule::Update4 => {
+                "an update may change driveList only on an import job in Creating, with the checks of create, and the new list replaces the old one; drives are given only with driveList"
+            }
+            Rule::Update5 => "an update may change tags in any state",
+            Rule::Update6 => {
+                "an update names at least one field, each once, and is all or nothing: if one field may not change, the whole update is refused naming that field, the state and the rule; an accepted update never moves the job to another state"
+            }
+            Rule::Update7 => {
+                "an update accepted in Creating restarts the Creating clock: the job is removed creatingExpiryDays after its last accepted update, and is visible strictly before that instant"
+            }
+            Rule::Update8 => {
+                "a job's capabilities say, for each update field, whether an update of it would be accepted now, and for each flag that is false the rule that refuses it"
+            }
             Rule::Gone1 => {
                 "after a delete, or once a timer removed it, every operation on the job's name answers JobNotFound"
             }
@@ -159,7 +211,7 @@ impl Rule {
                 "a removed job's name can be used by a new job that shares nothing with the old one"
             }
             Rule::Timer1 => {
-                "a job still in Creating is removed at the instant it entered Creating plus creatingExpiryDays; it is visible strictly before that instant"
+                "a job still in Creating is removed at the instant it entered Creating, or of its last accepted update if later, plus creatingExpiryDays; it is visible strictly before that instant"
             }
             Rule::Timer2 => {
                 "a job still waiting for its package at the instant it was marked Shipping plus shippingExpiryDays has its drives set to NeverReceived"
@@ -172,6 +224,12 @@ impl Rule {
             }
             Rule::Timer5 => {
                 "a deadline beyond the largest instant the time type can hold never comes, so that timer never fires"
+            }
+            Rule::Timer6 => {
+                "a job whose package is overdue and that gets neither its package nor a cancel by its NeverReceived deadline plus overdueCloseDays moves from Shipping to Closed at that instant, and its retention starts then; without overdueCloseDays it waits in Shipping"
+            }
+            Rule::Stage1 => {
+                "a job records each state it entered and the instant it entered it, in order, from Creating at its creation; no state is entered twice"
             }
             Rule::Refuse1 => "a refused operation changes nothing",
             Rule::Input1 => {

@@ -10,8 +10,9 @@ use jiff::Timestamp;
 use crate::job::Job;
 use crate::policy::{CancelWindow, Policy};
 use crate::rule::Rule;
-use crate::state::{DriveState, JobState};
+use crate::state::{DriveState, JobState, JobType};
 use crate::timer::{Deadline, Timer};
+use crate::update::UpdateField;
 
 /// R-CANCEL-1, R-CANCEL-2 (and R-CANCEL-3: an accepting state accepts again): may this job be
 /// cancelled now? `Err` holds the rule that refuses it.
@@ -52,6 +53,47 @@ pub(crate) fn ship(state: JobState) -> Result<(), Rule> {
         | JobState::Completed
         | JobState::Closed => Err(Rule::Flow1),
     }
+}
+
+/// R-UPDATE-1 to R-UPDATE-5: may this field of this job change now? `Err` holds the rule that
+/// refuses it. The drive list's own checks (those of `create`) are the request's, not the
+/// state's, and are made when the update is decided.
+pub(crate) fn update(job: &Job, field: UpdateField) -> Result<(), Rule> {
+    use JobState::{Closed, Completed, Creating, Packaging, Received, Shipping, Transferring};
+    let (allowed, rule) = match (field, job.state) {
+        // R-UPDATE-1: the drives go back from Packaging on; until then the return may change.
+        (
+            UpdateField::ReturnAddress | UpdateField::ReturnShipping,
+            Creating | Shipping | Received | Transferring,
+        ) => (true, Rule::Update1),
+        (UpdateField::ReturnAddress | UpdateField::ReturnShipping, Packaging | Completed | Closed) => {
+            (false, Rule::Update1)
+        }
+        // R-UPDATE-2: the package the customer sends, while it is theirs or on its way.
+        (UpdateField::DeliveryPackage, Creating | Shipping) => (true, Rule::Update2),
+        (UpdateField::DeliveryPackage, Received | Transferring | Packaging | Completed | Closed) => {
+            (false, Rule::Update2)
+        }
+        // R-UPDATE-3: how the copy runs, before it starts.
+        (UpdateField::LogLevel | UpdateField::BackupDriveManifest, Creating | Shipping | Received) => {
+            (true, Rule::Update3)
+        }
+        (
+            UpdateField::LogLevel | UpdateField::BackupDriveManifest,
+            Transferring | Packaging | Completed | Closed,
+        ) => (false, Rule::Update3),
+        // R-UPDATE-4: the drives are named before they are shipped, and only an import names them.
+        (UpdateField::DriveList, Creating) => (job.job_type == JobType::Import, Rule::Update4),
+        (UpdateField::DriveList, Shipping | Received | Transferring | Packaging | Completed | Closed) => {
+            (false, Rule::Update4)
+        }
+        // R-UPDATE-5
+        (
+            UpdateField::Tags,
+            Creating | Shipping | Received | Transferring | Packaging | Completed | Closed,
+        ) => (true, Rule::Update5),
+    };
+    if allowed { Ok(()) } else { Err(rule) }
 }
 
 /// Where a job that is not yet in `Packaging` stands, given its drives (R-FLOW-2, R-FLOW-3,
@@ -119,17 +161,33 @@ pub(crate) fn instant(job: &Job, now: Timestamp) -> Timestamp {
     now.max(job.updated_at)
 }
 
-/// R-TIMER-1, R-TIMER-2, R-TIMER-3, R-TIMER-5: the job's pending timer, if any. It counts from
-/// the instant the job entered its state; a deadline past the end of time never comes.
+/// R-TIMER-1, R-TIMER-2, R-TIMER-3, R-TIMER-5, R-TIMER-6, R-UPDATE-7: the job's pending timer,
+/// if any; a deadline past the end of time never comes.
+///
+/// The timers of `Shipping` and of the finished states count from the instant the job entered
+/// its state. The `Creating` clock counts from the job's last recorded instant, `updatedAt`: in
+/// `Creating` the only events that keep the job there are accepted updates, so that instant is
+/// its last accepted update, or its creation (R-UPDATE-7). The operators' close counts from the
+/// end of the shipping period, when the package became overdue (R-TIMER-6).
 pub(crate) fn deadline(job: &Job, policy: &Policy) -> Option<Deadline> {
-    let (timer, period) = match job.state {
-        JobState::Creating => (Timer::CreatingExpired, policy.creating_expiry()),
-        JobState::Shipping if !job.package_overdue => (Timer::NeverReceived, policy.shipping_expiry()),
-        JobState::Completed | JobState::Closed => (Timer::RetentionExpired, policy.retention()),
-        JobState::Shipping | JobState::Received | JobState::Transferring | JobState::Packaging => {
-            return None;
+    let (timer, at) = match job.state {
+        JobState::Creating => (Timer::CreatingExpired, after(job.updated_at, policy.creating_expiry())),
+        JobState::Shipping if !job.package_overdue => {
+            (Timer::NeverReceived, after(job.state_entered_at(), policy.shipping_expiry()))
         }
+        JobState::Shipping => {
+            let overdue_since = after(job.state_entered_at(), policy.shipping_expiry());
+            (Timer::OverdueClosed, overdue_since.and_then(|since| after(since, policy.overdue_close()?)))
+        }
+        JobState::Completed | JobState::Closed => {
+            (Timer::RetentionExpired, after(job.state_entered_at(), policy.retention()))
+        }
+        JobState::Received | JobState::Transferring | JobState::Packaging => return None,
     };
-    let at = job.state_entered_at.checked_add(period).ok()?;
-    Some(Deadline { at, job: job.name.clone(), timer })
+    Some(Deadline { at: at?, job: job.name.clone(), timer })
+}
+
+/// `from + period`, or `None` past the end of the time type (R-TIMER-5).
+fn after(from: Timestamp, period: jiff::SignedDuration) -> Option<Timestamp> {
+    from.checked_add(period).ok()
 }

@@ -259,7 +259,7 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
             Some(n),
             Some("op"),
             format!(
-                "unknown operation `{op}`; expected create, ship, cancel, delete, get, list, packageReceived, \
+                "unknown operation `{op}`; expected create, ship, update, cancel, delete, get, list, packageReceived, \
                  startTransfer, progress, finishTransfer or shipBack"
             ),
         ));
@@ -293,6 +293,7 @@ fn check_field(value: &Value, n: usize, name: &str) -> Result<(), ScenarioError>
         "job" => parse::<JobName>(value, Some(n), name).map(drop),
         "type" => parse::<JobType>(value, Some(n), name).map(drop),
         "drives" => parse::<Vec<DriveId>>(value, Some(n), name).map(drop),
+        "fields" => parse::<Vec<crate::update::UpdateField>>(value, Some(n), name).map(drop),
         "drive" => parse::<DriveId>(value, Some(n), name).map(drop),
         "bytes" => parse::<u64>(value, Some(n), name).map(drop),
         "result" => parse::<TransferResult>(value, Some(n), name).map(drop),

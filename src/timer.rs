@@ -18,6 +18,9 @@ pub enum Timer {
     /// The package did not arrive within the shipping period: the job's drives become
     /// `NeverReceived` (R-TIMER-2).
     NeverReceived,
+    /// The package was overdue for the operators' whole wait: they move the job from `Shipping`
+    /// to `Closed` (R-TIMER-6).
+    OverdueClosed,
     /// The job's retention in `Completed` or `Closed` ended: the service removes it (R-TIMER-3).
     RetentionExpired,
 }
@@ -27,7 +30,7 @@ impl Timer {
     pub fn removes_job(self) -> bool {
         match self {
             Timer::CreatingExpired | Timer::RetentionExpired => true,
-            Timer::NeverReceived => false,
+            Timer::NeverReceived | Timer::OverdueClosed => false,
         }
     }
 }

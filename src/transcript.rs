@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Operation;
-use crate::job::{Drive, Job};
+use crate::job::{Drive, Job, Stage};
 use crate::name::JobName;
 use crate::policy::Policy;
 use crate::registry::Registry;
@@ -40,6 +40,8 @@ pub struct JobView {
     /// When the service removes the job if nothing else happens first (R-TIMER-1, R-TIMER-3).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::instant::rfc3339::option")]
     pub removal_at: Option<Timestamp>,
+    /// Every state the job entered, with the instant, oldest first (R-STAGE-1).
+    pub stages: Vec<Stage>,
 }
 
 impl JobView {
@@ -52,6 +54,7 @@ impl JobView {
             cancel_requested: job.cancel_requested(),
             drive_list: job.drive_list().to_vec(),
             removal_at: job.removal_at(policy),
+            stages: job.stages().to_vec(),
         }
     }
 }
@@ -327,7 +330,11 @@ impl Transcript {
 fn text_row(line: &Line) -> [String; 6] {
     match line {
         Line::Timer { at, timer, job } => {
-            let outcome = if timer.removes_job() { "removed" } else { "drives NeverReceived" };
+            let outcome = match timer {
+                Timer::CreatingExpired | Timer::RetentionExpired => "removed",
+                Timer::NeverReceived => "drives NeverReceived",
+                Timer::OverdueClosed => "Closed",
+            };
             [
                 at.to_string(),
                 "timer".into(),

@@ -10,7 +10,10 @@
 //! state, kept once per shape).
 //!
 //! In every state every operation is applied to a clone of the registry: `create` on the name
-//! in use; `ship` with and without a carrier; `cancel`; `delete`; `shipBack`; `packageReceived`
+//! in use; `ship` with and without a carrier; `update` of each field alone (the drive list
+//! replaced by the job's own), of every field but the drive list at once, and the malformed
+//! updates (no field, a field twice, drives without `driveList`, an empty, a repeated and an
+//! eleven-drive list); `cancel`; `delete`; `shipBack`; `packageReceived`
 //! with every non-empty subset of an import job's drives (the three prefixes `E1`, `E1 E2`,
 //! `E1 E2 E3` for an export job) and with the malformed packages (no drive, a drive twice, eleven
 //! drives, and for an import job a drive it does not have: an export package may hold any id); `startTransfer`, `progress` of 0, 1 and `u64::MAX` bytes and
@@ -54,7 +57,7 @@
 //!
 //! Every check has a name ([`Check`]); a test per check asserts that it never failed, so a broken
 //! rule fails the test named after it, with a shortest history (in abstract states) that breaks
-//! it. The walk runs once per test binary (a `OnceLock`) and takes about 3 s of CPU in a debug
+//! it. The walk runs once per test binary (a `OnceLock`) and takes about 5 s of CPU in a debug
 //! build.
 //!
 //! A model checker such as `stateright` would give the same breadth-first search, state count
@@ -77,7 +80,7 @@ use std::sync::OnceLock;
 
 use import_export_lifecycle::{
     Change, Command, DriveId, DriveState, Error, Event, Job, JobName, JobState, JobType, Policy, Registry,
-    Rule, SignedDuration, Timer, Timestamp, TransferResult,
+    Rule, SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
 };
 use strum::IntoEnumIterator;
 
@@ -87,6 +90,8 @@ const DAY_SECS: i64 = 86_400;
 /// The spec's periods (docs/spec.md, "Time and boundaries"; R-TIMER-1, R-TIMER-2, R-TIMER-3).
 const CREATING_EXPIRY: SignedDuration = SignedDuration::from_secs(14 * DAY_SECS);
 const SHIPPING_EXPIRY: SignedDuration = SignedDuration::from_secs(14 * DAY_SECS);
+/// R-TIMER-6: the operators wait 30 days after the package became overdue.
+const OVERDUE_CLOSE: SignedDuration = SignedDuration::from_secs(30 * DAY_SECS);
 const RETENTION: SignedDuration = SignedDuration::from_secs(90 * DAY_SECS);
 
 /// The job shapes explored.
@@ -165,6 +170,26 @@ fn commands(shape: Shape, job: &JobName) -> Vec<Command> {
         Command::Delete { job: job.clone() },
         Command::ShipBack { job: job.clone() },
     ];
+    // Updates: each field alone (the drive list replaced by the job's own, so the walk stays on
+    // the shapes above), every field but the drive list at once, and the malformed ones.
+    let update = |fields: &[UpdateField], drives: Vec<DriveId>| Command::Update {
+        job: job.clone(),
+        fields: fields.to_vec(),
+        drives,
+    };
+    for field in UpdateField::iter() {
+        let given = if field == UpdateField::DriveList { own.clone() } else { Vec::new() };
+        out.push(update(&[field], given));
+    }
+    let all_but_drives: Vec<UpdateField> =
+        UpdateField::iter().filter(|f| *f != UpdateField::DriveList).collect();
+    out.push(update(&all_but_drives, Vec::new()));
+    out.push(update(&[], Vec::new()));
+    out.push(update(&[UpdateField::Tags, UpdateField::Tags], Vec::new()));
+    out.push(update(&[UpdateField::Tags], own.clone()));
+    out.push(update(&[UpdateField::DriveList], Vec::new()));
+    out.push(update(&[UpdateField::DriveList], vec![own[0].clone(), own[0].clone()]));
+    out.push(update(&[UpdateField::DriveList], (1..=11).map(|i| drive(&format!("P{i}"))).collect()));
     let mut packages = shape.packages();
     match shape.job_type() {
         // For an import job a package naming a drive the job does not have is malformed; for
@@ -229,6 +254,17 @@ enum Check {
     EventsReapply,
     /// `Job::capabilities` agrees with what `decide` accepts; `decide` agrees with `execute`.
     CapabilitiesAgree,
+    /// R-UPDATE-1..6: an update is accepted exactly when every field it names may change in the
+    /// job's state (the spec's table, written in this file); a refusal names the first field
+    /// refused, the state and the rule; an accepted one never moves the job and replaces the
+    /// drive list only when it names it.
+    UpdateFields,
+    /// R-UPDATE-7: an update accepted in Creating moves the Creating deadline to its instant plus
+    /// 14 days; elsewhere an update leaves the deadline where it was.
+    UpdateRestartsCreatingClock,
+    /// R-STAGE-1: the stages grow by the state entered, at its instant, exactly when the state
+    /// changes, and never otherwise.
+    Stages,
     /// R-TIMER-1..4: deadlines are the spec's periods after `stateEnteredAt`, the job is
     /// unchanged at `D - 1ns`, the timer fires at `D` and is recorded at `D`.
     Deadlines,
@@ -277,6 +313,7 @@ fn describe(command: &Command) -> String {
     match command {
         Command::Create { job_type, drives, .. } => format!("create {job_type} {drives:?}"),
         Command::Ship { carrier, .. } => format!("ship (carrier {carrier:?})"),
+        Command::Update { fields, drives, .. } => format!("update {fields:?} {drives:?}"),
         Command::Cancel { .. } => "cancel".into(),
         Command::Delete { .. } => "delete".into(),
         Command::ShipBack { .. } => "shipBack".into(),
@@ -357,8 +394,10 @@ fn event_state(event: &Event) -> Option<JobState> {
         | Change::TransferFinished { state, .. }
         | Change::ShippedBack { state }
         | Change::NeverReceived { state } => Some(*state),
+        Change::OverdueClosed => Some(JobState::Closed),
         Change::Created { .. }
         | Change::Shipped { .. }
+        | Change::Updated { .. }
         | Change::Deleted
         | Change::TransferProgressed { .. }
         | Change::CreatingExpired
@@ -635,13 +674,26 @@ impl Explorer<'_> {
             self.fail(Check::JobInvariants, trace, format!("state: {e}: {job:?}"));
         }
         let deadline = job.next_deadline(&self.policy);
-        let expected = match job.state() {
-            JobState::Creating => Some((Timer::CreatingExpired, CREATING_EXPIRY)),
-            JobState::Shipping if !job.package_overdue() => Some((Timer::NeverReceived, SHIPPING_EXPIRY)),
-            JobState::Completed | JobState::Closed => Some((Timer::RetentionExpired, RETENTION)),
-            JobState::Shipping | JobState::Received | JobState::Transferring | JobState::Packaging => None,
+        // The Creating clock counts from the job's last accepted update (or its creation): in
+        // Creating the only events that keep the job there are updates, so that is `updatedAt`
+        // (R-UPDATE-7, checked on its own by `UpdateRestartsCreatingClock`). The operators' close
+        // counts from the end of the shipping period (R-TIMER-6).
+        let (expected, from) = match job.state() {
+            JobState::Creating => (Some((Timer::CreatingExpired, CREATING_EXPIRY)), job.updated_at()),
+            JobState::Shipping if !job.package_overdue() => {
+                (Some((Timer::NeverReceived, SHIPPING_EXPIRY)), job.state_entered_at())
+            }
+            JobState::Shipping => {
+                (Some((Timer::OverdueClosed, SHIPPING_EXPIRY + OVERDUE_CLOSE)), job.state_entered_at())
+            }
+            JobState::Completed | JobState::Closed => {
+                (Some((Timer::RetentionExpired, RETENTION)), job.state_entered_at())
+            }
+            JobState::Received | JobState::Transferring | JobState::Packaging => {
+                (None, job.state_entered_at())
+            }
         };
-        let actual = deadline.as_ref().map(|d| (d.timer, d.at.duration_since(job.state_entered_at())));
+        let actual = deadline.as_ref().map(|d| (d.timer, d.at.duration_since(from)));
         self.ensure(Check::Deadlines, actual == expected, trace, || {
             format!("job in {} has deadline {actual:?}, the spec says {expected:?}", job.state())
         });
@@ -666,6 +718,31 @@ impl Explorer<'_> {
         let cancel = accepts(Command::Cancel { job: name.clone() });
         let delete = accepts(Command::Delete { job: name.clone() });
         let ship = accepts(Command::Ship { job: name.clone(), carrier: None, tracking_number: None });
+        // R-UPDATE-8: each field's flag is what a one-field update would answer, and each field
+        // refused names the rule the refusal names.
+        for field in UpdateField::iter() {
+            let drives = if field == UpdateField::DriveList { self.shape.own_drives() } else { Vec::new() };
+            let answer =
+                base.decide(at, &Command::Update { job: name.clone(), fields: vec![field], drives }).result;
+            let listed = caps.updatable_fields.contains(&field);
+            let why = caps.refused_by.get(&field.to_string()).copied();
+            let ok = match &answer {
+                Ok(_) => listed && why.is_none(),
+                Err(Error::UpdateNotAllowed { rule, .. }) => !listed && why == Some(*rule),
+                Err(_) => false,
+            };
+            self.ensure(Check::CapabilitiesAgree, ok, trace, || {
+                format!("capabilities say {field} {listed} ({why:?}), an update answers {answer:?}")
+            });
+        }
+        let address = caps.refused_by.get("isShippingAddressEditable").copied();
+        self.ensure(
+            Check::CapabilitiesAgree,
+            caps.is_shipping_address_editable == caps.updatable_fields.contains(&UpdateField::ReturnAddress)
+                && caps.is_shipping_address_editable == address.is_none(),
+            trace,
+            || format!("isShippingAddressEditable disagrees with returnAddress: {caps:?}"),
+        );
         self.ensure(
             Check::CapabilitiesAgree,
             (caps.is_cancellable, caps.is_deletable, caps.is_shippable) == (cancel, delete, ship)
@@ -817,6 +894,9 @@ impl Explorer<'_> {
                     });
                 }
             }
+            Command::Update { fields, drives, .. } => {
+                self.check_update(step, trace, before, post, fields, drives, result)
+            }
             Command::Ship { .. } | Command::ShipBack { .. } | Command::PackageReceived { .. } => {}
         }
         if let (Ok(_), false, Some(post)) = (result, matches!(command, Command::Cancel { .. }), post) {
@@ -837,6 +917,90 @@ impl Explorer<'_> {
             let carried = event_state(event);
             self.ensure(Check::EventsReapply, carried.is_none_or(|s| s == post.state()), trace, || {
                 format!("{step}: the event says the job is in {carried:?}, the job is in {}", post.state())
+            });
+        }
+    }
+
+    /// R-UPDATE-1..7 on one update tried on `before`.
+    #[allow(clippy::too_many_arguments)]
+    fn check_update(
+        &mut self,
+        step: &str,
+        trace: &Trace,
+        before: &Job,
+        post: Option<&Job>,
+        fields: &[UpdateField],
+        drives: &[DriveId],
+        result: &Result<Event, Error>,
+    ) {
+        use JobState::{Closed, Completed, Creating, Packaging, Received, Shipping, Transferring};
+        let state = before.state();
+        // The spec's table (R-UPDATE-1 to R-UPDATE-5), written out here.
+        let allowed = |field: UpdateField| -> Result<(), Rule> {
+            let (states, rule): (&[JobState], Rule) = match field {
+                UpdateField::ReturnAddress | UpdateField::ReturnShipping => {
+                    (&[Creating, Shipping, Received, Transferring], Rule::Update1)
+                }
+                UpdateField::DeliveryPackage => (&[Creating, Shipping], Rule::Update2),
+                UpdateField::LogLevel | UpdateField::BackupDriveManifest => {
+                    (&[Creating, Shipping, Received], Rule::Update3)
+                }
+                UpdateField::DriveList if self.shape.job_type() == JobType::Import => {
+                    (&[Creating], Rule::Update4)
+                }
+                UpdateField::DriveList => (&[], Rule::Update4),
+                UpdateField::Tags => (
+                    &[Creating, Shipping, Received, Transferring, Packaging, Completed, Closed],
+                    Rule::Update5,
+                ),
+            };
+            if states.contains(&state) { Ok(()) } else { Err(rule) }
+        };
+        let duplicate = fields.iter().enumerate().any(|(i, f)| fields[..i].contains(f));
+        let first_refused = fields.iter().find_map(|f| allowed(*f).err().map(|rule| (*f, rule)));
+        let names_drives = fields.contains(&UpdateField::DriveList);
+        let well_formed_drives = if names_drives {
+            !drives.is_empty()
+                && drives.len() <= 10
+                && !drives.iter().enumerate().any(|(i, d)| drives[..i].contains(d))
+        } else {
+            drives.is_empty()
+        };
+        let ok = match (result, first_refused) {
+            _ if fields.is_empty() || duplicate => {
+                matches!(result, Err(Error::InvalidRequest { .. }))
+                    && result.as_ref().err().map(Error::rule) == Some(Rule::Update6)
+            }
+            (Err(Error::UpdateNotAllowed { field, state: s, rule, .. }), Some((f, r))) => {
+                (*field, *s, *rule) == (f, state, r)
+            }
+            (Err(Error::InvalidRequest { .. }), None) => !well_formed_drives,
+            (Ok(_), None) => {
+                well_formed_drives
+                    && post.is_some_and(|p| {
+                        let drives_now: Vec<&DriveId> = p.drive_list().iter().map(|d| &d.drive_id).collect();
+                        let expected: Vec<&DriveId> = if names_drives {
+                            drives.iter().collect()
+                        } else {
+                            before.drive_list().iter().map(|d| &d.drive_id).collect()
+                        };
+                        p.state() == state
+                            && p.cancel_requested() == before.cancel_requested()
+                            && drives_now == expected
+                    })
+            }
+            _ => false,
+        };
+        self.ensure(Check::UpdateFields, ok, trace, || format!("{step}: in {state} answered {result:?}"));
+        if let (Ok(event), Some(post)) = (result, post) {
+            let expected = if state == Creating {
+                event.at.checked_add(CREATING_EXPIRY).ok()
+            } else {
+                before.next_deadline(&self.policy).map(|d| d.at)
+            };
+            let now = post.next_deadline(&self.policy).map(|d| d.at);
+            self.ensure(Check::UpdateRestartsCreatingClock, now == expected, trace, || {
+                format!("{step}: the deadline is {now:?} after an update in {state}, expected {expected:?}")
             });
         }
     }
@@ -899,6 +1063,19 @@ impl Explorer<'_> {
                 });
             }
         }
+        let expected_stages: Vec<_> = if post.state() == job.state() {
+            job.stages().to_vec()
+        } else {
+            let mut grown = job.stages().to_vec();
+            grown.push(import_export_lifecycle::Stage {
+                stage_name: post.state(),
+                stage_time: post.state_entered_at(),
+            });
+            grown
+        };
+        self.ensure(Check::Stages, post.stages() == expected_stages, trace, || {
+            format!("{step}: stages went from {:?} to {:?}", job.stages(), post.stages())
+        });
         self.ensure(Check::EarlierInstant, post.updated_at() >= job.updated_at(), trace, || {
             format!(
                 "{step}: updatedAt went back from {} to {}",
@@ -984,6 +1161,21 @@ fn exhaustive_state_and_transition_counts() {
 #[test]
 fn job_invariants_hold_in_every_reachable_state_and_after_every_transition() {
     assert_holds(Check::JobInvariants);
+}
+
+#[test]
+fn r_update_6_every_reachable_update_is_accepted_exactly_when_every_field_may_change() {
+    assert_holds(Check::UpdateFields);
+}
+
+#[test]
+fn r_update_7_every_update_accepted_in_creating_restarts_its_clock_and_no_other_moves_a_deadline() {
+    assert_holds(Check::UpdateRestartsCreatingClock);
+}
+
+#[test]
+fn r_stage_1_every_reachable_transition_adds_one_stage_exactly_when_the_state_changes() {
+    assert_holds(Check::Stages);
 }
 
 #[test]

@@ -18,6 +18,7 @@ fn job_at(at: &str) -> String {
     format!(
         r#"{{"formatVersion": 1, "name": "job-1", "jobType": "Import", "state": "Creating", "cancelRequested": false,
             "driveList": [{{"driveId": "D1", "state": "Specified", "bytesSucceeded": 0}}],
+            "stages": [{{"stageName": "Creating", "stageTime": "{at}"}}],
             "createdAt": "{at}", "stateEnteredAt": "{at}", "updatedAt": "{at}"}}"#
     )
 }

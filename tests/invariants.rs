@@ -26,6 +26,7 @@ const IMPORT_WITHOUT_DRIVES: &str = "an import job without drives";
 const EXPORT_DRIVES_EARLY: &str = "an export job with drives before its package";
 const OVERDUE_OUTSIDE_SHIPPING: &str = "its package is overdue outside Shipping";
 const SHAPE: &str = "its drives or cancelRequested do not fit its state";
+const STAGES: &str = "its stages are not its history";
 
 /// One hour after `common::t0()`, times `n`.
 fn hours(n: i64) -> Timestamp {
@@ -40,18 +41,24 @@ struct JobJson {
     package_overdue: bool,
     drives: Vec<(String, DriveState, u64)>,
     instants: [Timestamp; 3],
+    /// The stages, when a test gives them; else `Creating` at `createdAt`, then the job's state at
+    /// `stateEnteredAt`.
+    stages: Option<Vec<(JobState, Timestamp)>>,
 }
 
 /// A job of `job_type` in `state`, not cancelled, not overdue, without drives, created at `t0`,
-/// in its state since an hour later and last updated an hour after that.
+/// in its state since an hour later (a `Creating` job: since its creation) and last updated an
+/// hour after that.
 fn job(job_type: JobType, state: JobState) -> JobJson {
+    let created = if state == Creating { hours(1) } else { hours(0) };
     JobJson {
         job_type,
         state,
         cancel_requested: false,
         package_overdue: false,
         drives: Vec::new(),
-        instants: [hours(0), hours(1), hours(2)],
+        instants: [created, hours(1), hours(2)],
+        stages: None,
     }
 }
 
@@ -94,6 +101,12 @@ impl JobJson {
         self
     }
 
+    /// The stages exactly as given.
+    fn stages(mut self, stages: &[(JobState, Timestamp)]) -> Self {
+        self.stages = Some(stages.to_vec());
+        self
+    }
+
     fn to_json(&self) -> Value {
         let drives: Vec<Value> = self
             .drives
@@ -101,6 +114,15 @@ impl JobJson {
             .map(|(id, state, bytes)| json!({ "driveId": id, "state": state, "bytesSucceeded": bytes }))
             .collect();
         let [created, entered, updated] = self.instants;
+        let stages = self.stages.clone().unwrap_or_else(|| {
+            let mut stages = vec![(Creating, created)];
+            if self.state != Creating {
+                stages.push((self.state, entered));
+            }
+            stages
+        });
+        let stages: Vec<Value> =
+            stages.iter().map(|(name, time)| json!({ "stageName": name, "stageTime": time })).collect();
         json!({
             "formatVersion": 1,
             "name": "job-1",
@@ -109,6 +131,7 @@ impl JobJson {
             "cancelRequested": self.cancel_requested,
             "driveList": drives,
             "packageOverdue": self.package_overdue,
+            "stages": stages,
             "createdAt": created,
             "stateEnteredAt": entered,
             "updatedAt": updated,
@@ -158,7 +181,7 @@ fn a_jobs_drive_ids_are_unique() {
 fn created_at_state_entered_at_and_updated_at_never_go_backwards() {
     let ns = SignedDuration::from_nanos(1);
     let t = hours(5);
-    let creating = || job(Import, Creating).drives(&[Specified]);
+    let creating = || job(Import, Shipping).drives(&[Specified]);
     creating().instants(t, t, t).accepted();
     creating().instants(t - ns, t, t + ns).accepted();
     // Entered before it was created, though before its last update.
@@ -194,7 +217,7 @@ fn an_import_job_has_drives_and_an_export_job_has_none_until_its_package_arrives
 }
 
 #[test]
-fn a_package_is_overdue_only_in_shipping_or_in_the_completed_job_a_cancel_ended_while_overdue() {
+fn a_package_is_overdue_only_in_shipping_or_in_the_job_a_cancel_or_the_operators_ended_while_overdue() {
     // R-TIMER-2: the drives become NeverReceived and the job waits in Shipping.
     job(Import, Shipping).overdue().drives(&[NeverReceived, NeverReceived]).accepted();
     job(Import, Shipping).overdue().cancelled().drives(&[NeverReceived]).accepted();
@@ -208,10 +231,39 @@ fn a_package_is_overdue_only_in_shipping_or_in_the_completed_job_a_cancel_ended_
     cancelled_copying.refused(OVERDUE_OUTSIDE_SHIPPING);
     job(Import, Packaging).overdue().drives(&[DriveCompleted]).refused(OVERDUE_OUTSIDE_SHIPPING);
     job(Import, Packaging).cancelled().overdue().drives(&[DriveReceived]).refused(OVERDUE_OUTSIDE_SHIPPING);
-    // Only a cancel ends a job without its package: a Completed job that was not cancelled, or a
-    // Closed one, got its package.
+    // The operators close a job whose package never came: Closed, every drive NeverReceived,
+    // the flag kept (R-TIMER-6).
+    job(Import, Closed).overdue().drives(&[NeverReceived, NeverReceived]).accepted();
+    job(Export, Closed).overdue().accepted();
+    // Otherwise only a cancel ends a job without its package: a Completed job that was not
+    // cancelled, or a Closed one with a drive shipped back, got its package.
     job(Import, Completed).overdue().drives(&[ShippedBack]).refused(OVERDUE_OUTSIDE_SHIPPING);
     job(Import, Closed).overdue().drives(&[ShippedBack, NeverReceived]).refused(OVERDUE_OUTSIDE_SHIPPING);
+}
+
+#[test]
+fn r_stage_1_a_job_whose_stages_are_not_its_history_is_refused() {
+    let (h0, h1) = (hours(0), hours(1));
+    let shipping = || job(Import, Shipping).drives(&[Specified]);
+    shipping().stages(&[(Creating, h0), (Shipping, h1)]).accepted();
+    let received = job(Import, Received).drives(&[DriveReceived]);
+    received.stages(&[(Creating, h0), (Shipping, h0), (Received, h1)]).accepted();
+    // No history, or one that does not start with Creating at the creation.
+    shipping().stages(&[]).refused(STAGES);
+    shipping().stages(&[(Shipping, h1)]).refused(STAGES);
+    shipping().stages(&[(Creating, h1), (Shipping, h1)]).refused(STAGES);
+    // One that does not end in the job's state as it entered it.
+    shipping().stages(&[(Creating, h0)]).refused(STAGES);
+    shipping().stages(&[(Creating, h0), (Shipping, h0)]).refused(STAGES);
+    shipping().stages(&[(Creating, h0), (Shipping, h1), (Received, h1)]).refused(STAGES);
+    // A state twice, a step back, or time going back.
+    shipping().stages(&[(Creating, h0), (Shipping, h0), (Shipping, h1)]).refused(STAGES);
+    let back = job(Import, Received).drives(&[DriveReceived]);
+    back.stages(&[(Creating, h0), (Received, h0), (Shipping, h0), (Received, h1)]).refused(STAGES);
+    let early = job(Import, Received).drives(&[DriveReceived]);
+    early
+        .stages(&[(Creating, h0), (Shipping, h1), (Received, h1 - SignedDuration::from_nanos(1))])
+        .refused(STAGES);
 }
 
 #[test]

@@ -20,7 +20,11 @@
 //! - `packageOverdue` is cleared when the (late) package arrives and kept otherwise;
 //! - reads (`get`, `list`) record nothing, so they fire the timers due at `now` and do not raise
 //!   `now` to a job's last instant;
-//! - timers of different jobs due at the same instant may fire in any order.
+//! - timers of different jobs due at the same instant may fire in any order;
+//! - an update's refusals: any field the job's state refuses (R-UPDATE-1 to R-UPDATE-5), a
+//!   malformed list of fields (R-UPDATE-6) or of drives (R-INPUT-1, R-UPDATE-4) is a right
+//!   answer; the model keeps the instant of the last accepted update, which the spec's Creating
+//!   clock counts from (R-UPDATE-7).
 //!
 //! Left out on purpose: serde, event replay (R-EVENT-1), `decide`/`apply` used separately,
 //! malformed job names (a `JobName` cannot hold one), package details beyond the carrier. Other
@@ -35,7 +39,7 @@ use std::collections::BTreeMap;
 
 use import_export_lifecycle::{
     CancelWindow, Change, Command, DriveId, DriveState, Event, Job, JobName, JobState, JobType, Operation,
-    PackageInfo, Policy, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
+    PackageInfo, Policy, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -81,6 +85,10 @@ struct MJob {
     created: Timestamp,
     entered: Timestamp,
     updated: Timestamp,
+    /// The job's creation or its last accepted update, whichever is later (R-UPDATE-7).
+    last_update: Timestamp,
+    /// Each state entered and when (R-STAGE-1).
+    stages: Vec<(JobState, Timestamp)>,
 }
 
 /// A refusal as the model predicts it: which operation, the error code and the rule.
@@ -160,15 +168,19 @@ fn days_after(t: Timestamp, days: u32) -> Option<Timestamp> {
 /// The job's one pending timer, derived from its state (spec, "Time and boundaries").
 fn timer_of(job: &MJob, policy: &Policy) -> Option<(Timestamp, Timer)> {
     match job.state {
-        // R-TIMER-1
+        // R-TIMER-1, R-UPDATE-7: from the creation or the last accepted update.
         JobState::Creating => {
-            days_after(job.entered, policy.creating_expiry_days).map(|d| (d, Timer::CreatingExpired))
+            days_after(job.last_update, policy.creating_expiry_days).map(|d| (d, Timer::CreatingExpired))
         }
         // R-TIMER-2: only while the package is not yet overdue.
         JobState::Shipping if !job.package_overdue => {
             days_after(job.entered, policy.shipping_expiry_days).map(|d| (d, Timer::NeverReceived))
         }
-        JobState::Shipping | JobState::Received | JobState::Transferring | JobState::Packaging => None,
+        // R-TIMER-6: once it is overdue, the operators' wait, if they do not wait for ever.
+        JobState::Shipping => days_after(job.entered, policy.shipping_expiry_days)
+            .and_then(|overdue| days_after(overdue, policy.overdue_close_days?))
+            .map(|d| (d, Timer::OverdueClosed)),
+        JobState::Received | JobState::Transferring | JobState::Packaging => None,
         // R-TIMER-3
         JobState::Completed | JobState::Closed => {
             days_after(job.entered, policy.retention_days).map(|d| (d, Timer::RetentionExpired))
@@ -180,7 +192,7 @@ fn timer_of(job: &MJob, policy: &Policy) -> Option<(Timestamp, Timer)> {
 fn removal_of(job: &MJob, policy: &Policy) -> Option<Timestamp> {
     match timer_of(job, policy) {
         Some((at, Timer::CreatingExpired | Timer::RetentionExpired)) => Some(at),
-        Some((_, Timer::NeverReceived)) | None => None,
+        Some((_, Timer::NeverReceived | Timer::OverdueClosed)) | None => None,
     }
 }
 
@@ -199,6 +211,7 @@ fn enter(job: &mut MJob, state: JobState, at: Timestamp) {
     if job.state != state {
         job.state = state;
         job.entered = at;
+        job.stages.push((state, at)); // R-STAGE-1
     }
 }
 
@@ -268,6 +281,13 @@ impl Model {
                 }
                 Change::NeverReceived { state: job.state }
             }
+            // R-TIMER-6: the operators close the job; its retention starts at the deadline.
+            Timer::OverdueClosed => {
+                let job = self.jobs.get_mut(name).unwrap();
+                job.updated = job.updated.max(at);
+                enter(job, JobState::Closed, at);
+                Change::OverdueClosed
+            }
         };
         Event { at, job: job_name(name), change }
     }
@@ -282,6 +302,7 @@ impl Model {
         let result = match op {
             Op::Create { job, job_type, drives } => self.create(job, *job_type, drives, now),
             Op::Ship { .. }
+            | Op::Update { .. }
             | Op::Cancel { .. }
             | Op::Delete { .. }
             | Op::PackageReceived { .. }
@@ -322,6 +343,8 @@ impl Model {
             created: now,
             entered: now,
             updated: now,
+            last_update: now,
+            stages: vec![(JobState::Creating, now)],
         };
         self.jobs.insert(name, job);
         let drives = drives.iter().map(|id| drive_id(id)).collect();
@@ -339,6 +362,7 @@ impl Model {
         let policy = self.policy;
         let change = match op {
             Op::Ship { carrier, .. } => ship(&mut job, at, *carrier)?,
+            Op::Update { fields, drives, .. } => update(&mut job, at, fields, drives)?,
             Op::Cancel { .. } => cancel(&mut job, at, &policy)?,
             Op::Delete { .. } => delete(&job)?,
             Op::PackageReceived { drives, .. } => package_received(&mut job, at, drives)?,
@@ -394,6 +418,62 @@ fn ship(job: &mut MJob, at: Timestamp, carrier: Option<&'static str>) -> Result<
     enter(job, JobState::Shipping, at);
     job.updated = at;
     Ok(Change::Shipped { delivery_package: package })
+}
+
+/// Which states accept a change of `field` (R-UPDATE-1 to R-UPDATE-5), and the rule.
+fn update_window(job_type: JobType, field: UpdateField) -> (Vec<JobState>, Rule) {
+    use JobState::{Closed, Completed, Creating, Packaging, Received, Shipping, Transferring};
+    match field {
+        UpdateField::ReturnAddress | UpdateField::ReturnShipping => {
+            (vec![Creating, Shipping, Received, Transferring], Rule::Update1)
+        }
+        UpdateField::DeliveryPackage => (vec![Creating, Shipping], Rule::Update2),
+        UpdateField::LogLevel | UpdateField::BackupDriveManifest => {
+            (vec![Creating, Shipping, Received], Rule::Update3)
+        }
+        UpdateField::DriveList => match job_type {
+            JobType::Import => (vec![Creating], Rule::Update4),
+            JobType::Export => (vec![], Rule::Update4),
+        },
+        UpdateField::Tags => {
+            (vec![Creating, Shipping, Received, Transferring, Packaging, Completed, Closed], Rule::Update5)
+        }
+    }
+}
+
+/// R-UPDATE-1 to R-UPDATE-7: all or nothing; the state stays; the drive list is replaced.
+fn update(
+    job: &mut MJob,
+    at: Timestamp,
+    fields: &[UpdateField],
+    drives: &[&'static str],
+) -> Result<Change, Refusals> {
+    let mut no = Checks::new(Operation::Update);
+    // R-UPDATE-6: at least one field, each once.
+    let duplicate = fields.iter().enumerate().any(|(i, f)| fields[..i].contains(f));
+    no.refuse_if(fields.is_empty() || duplicate, "InvalidRequest", Rule::Update6);
+    for field in fields {
+        let (states, rule) = update_window(job.job_type, *field);
+        no.refuse_if(!states.contains(&job.state), "UpdateNotAllowed", rule);
+    }
+    let names_drives = fields.contains(&UpdateField::DriveList);
+    // R-UPDATE-4: the drive list has the checks of create (R-INPUT-1) and comes only with driveList.
+    no.refuse_if(
+        names_drives && (drives.is_empty() || drives.len() > 10 || has_duplicates(drives)),
+        "InvalidRequest",
+        Rule::Input1,
+    );
+    no.refuse_if(!names_drives && !drives.is_empty(), "InvalidRequest", Rule::Update4);
+    no.done()?;
+    if names_drives {
+        job.drives = drives.iter().map(|&id| MDrive { id, state: DriveState::Specified, bytes: 0 }).collect();
+    }
+    job.updated = at;
+    job.last_update = at;
+    Ok(Change::Updated {
+        fields: fields.to_vec(),
+        drives: if names_drives { drives.iter().map(|id| drive_id(id)).collect() } else { Vec::new() },
+    })
 }
 
 /// R-CANCEL-1 to R-CANCEL-9
@@ -600,6 +680,7 @@ enum Move {
 enum Op {
     Create { job: &'static str, job_type: JobType, drives: Vec<&'static str> },
     Ship { job: &'static str, carrier: Option<&'static str> },
+    Update { job: &'static str, fields: Vec<UpdateField>, drives: Vec<&'static str> },
     Cancel { job: &'static str },
     Delete { job: &'static str },
     Get { job: &'static str },
@@ -623,6 +704,7 @@ impl Op {
         match self {
             Op::Create { job, .. }
             | Op::Ship { job, .. }
+            | Op::Update { job, .. }
             | Op::Cancel { job }
             | Op::Delete { job }
             | Op::Get { job }
@@ -639,6 +721,7 @@ impl Op {
         match self {
             Op::Create { .. } => Operation::Create,
             Op::Ship { .. } => Operation::Ship,
+            Op::Update { .. } => Operation::Update,
             Op::Cancel { .. } => Operation::Cancel,
             Op::Delete { .. } => Operation::Delete,
             Op::Get { .. } => Operation::Get,
@@ -664,6 +747,9 @@ impl Op {
                 carrier: carrier.map(str::to_string),
                 tracking_number: None,
             },
+            Op::Update { job, fields, drives } => {
+                Command::Update { job: job_name(job), fields: fields.clone(), drives: ids(drives) }
+            }
             Op::Cancel { job } => Command::Cancel { job: job_name(job) },
             Op::Delete { job } => Command::Delete { job: job_name(job) },
             Op::PackageReceived { job, drives } => {
@@ -717,6 +803,7 @@ impl Model {
             Op::HandleTimeout => self.handle_timeout(now),
             op @ (Op::Create { .. }
             | Op::Ship { .. }
+            | Op::Update { .. }
             | Op::Cancel { .. }
             | Op::Delete { .. }
             | Op::PackageReceived { .. }
@@ -739,6 +826,7 @@ const SPEC_DEFAULT: Policy = Policy {
     retention_days: 90,
     creating_expiry_days: 14,
     shipping_expiry_days: 14,
+    overdue_close_days: Some(30),
     cancel_window: CancelWindow::BeforePackaging,
 };
 
@@ -750,12 +838,14 @@ fn arb_policy() -> impl Strategy<Value = Option<Policy>> {
         1 => Just(CancelWindow::CreatingOrShipping),
         1 => Just(CancelWindow::CreatingOnly),
     ];
+    let close = prop_oneof![1 => Just(None), 4 => days.clone().prop_map(Some)];
     prop_oneof![
         1 => Just(None),
-        2 => (days.clone(), days.clone(), days, window).prop_map(|(r, c, s, w)| Some(Policy {
+        2 => (days.clone(), days.clone(), days, close, window).prop_map(|(r, c, s, o, w)| Some(Policy {
             retention_days: r,
             creating_expiry_days: c,
             shipping_expiry_days: s,
+            overdue_close_days: o,
             cancel_window: w,
         })),
     ]
@@ -798,6 +888,17 @@ fn arb_drive_set() -> impl Strategy<Value = Vec<&'static str>> {
     ]
 }
 
+/// The fields of an update: usually one or a few, sometimes none or one twice.
+fn arb_fields() -> impl Strategy<Value = Vec<UpdateField>> {
+    let all: Vec<UpdateField> = UpdateField::iter().collect();
+    prop_oneof![
+        6 => proptest::sample::subsequence(all.clone(), 1..=3).prop_shuffle(),
+        2 => proptest::sample::select(all).prop_map(|f| vec![f]),
+        1 => Just(vec![]),
+        1 => Just(vec![UpdateField::Tags, UpdateField::Tags]),
+    ]
+}
+
 fn arb_bytes() -> impl Strategy<Value = u64> {
     prop_oneof![1 => Just(0u64), 4 => 1u64..=1 << 20, 2 => (0u64..=2).prop_map(|k| u64::MAX - k)]
 }
@@ -818,6 +919,12 @@ fn arb_any_op() -> BoxedStrategy<Op> {
             .prop_map(|(job, drives)| Op::Create { job, job_type: JobType::Export, drives }),
         2 => (job.clone(), proptest::option::of(Just("FedEx"))).prop_map(|(job, carrier)| Op::Ship { job, carrier }),
         2 => job.clone().prop_map(|job| Op::Cancel { job }),
+        3 => (job.clone(), arb_fields(), prop_oneof![3 => Just(vec![]), 1 => arb_drive_set()])
+            .prop_map(|(job, fields, drives)| {
+                // A drive list comes with driveList, mostly (R-UPDATE-4).
+                let drives = if fields.contains(&UpdateField::DriveList) && drives.is_empty() { vec!["D2"] } else { drives };
+                Op::Update { job, fields, drives }
+            }),
         2 => job.clone().prop_map(|job| Op::Delete { job }),
         2 => job.clone().prop_map(|job| Op::Get { job }),
         1 => Just(Op::List),
@@ -845,6 +952,14 @@ fn progress_ops(model: &Model) -> Vec<Op> {
         let in_state = |s: DriveState| j.drives.iter().filter(move |d| d.state == s).map(|d| d.id);
         match j.state {
             JobState::Creating => {
+                ops.push(Op::Update { job, fields: vec![UpdateField::ReturnAddress], drives: vec![] });
+                if j.job_type == JobType::Import {
+                    ops.push(Op::Update {
+                        job,
+                        fields: vec![UpdateField::DriveList],
+                        drives: vec!["D3", "D1"],
+                    });
+                }
                 ops.push(Op::Ship { job, carrier: None });
                 ops.push(Op::Ship { job, carrier: None });
                 ops.push(Op::Ship { job, carrier: Some("FedEx") });
@@ -859,6 +974,7 @@ fn progress_ops(model: &Model) -> Vec<Op> {
                 ops.push(Op::PackageReceived { job, drives: all.clone() });
                 ops.push(Op::PackageReceived { job, drives: all });
                 ops.push(Op::Cancel { job });
+                ops.push(Op::Update { job, fields: vec![UpdateField::DeliveryPackage], drives: vec![] });
             }
             JobState::Received => {
                 for drive in in_state(DriveState::Received) {
@@ -938,8 +1054,12 @@ struct Seen {
     updated: Timestamp,
     next_deadline: Option<(Timestamp, Timer)>,
     removal_at: Option<Timestamp>,
-    /// `Job::capabilities`: would a cancel, a delete, a ship be accepted now?
-    may: (bool, bool, bool),
+    stages: Vec<(JobState, Timestamp)>,
+    /// `Job::capabilities`: would a cancel, a delete, a ship, a change of the return address be
+    /// accepted now?
+    may: (bool, bool, bool, bool),
+    /// `Job::capabilities`: the fields an update may name, and the rule refusing each other one.
+    fields: (Vec<UpdateField>, Vec<(String, Rule)>),
 }
 
 fn seen_real(job: &Job, policy: &Policy) -> Seen {
@@ -963,10 +1083,17 @@ fn seen_real(job: &Job, policy: &Policy) -> Seen {
             (d.at, d.timer)
         }),
         removal_at: job.removal_at(policy),
+        stages: job.stages().iter().map(|s| (s.stage_name, s.stage_time)).collect(),
         may: {
             let c = job.capabilities(policy);
             assert_eq!(c.next_deadline, job.next_deadline(policy));
-            (c.is_cancellable, c.is_deletable, c.is_shippable)
+            (c.is_cancellable, c.is_deletable, c.is_shippable, c.is_shipping_address_editable)
+        },
+        fields: {
+            let c = job.capabilities(policy);
+            let fields: Vec<String> = UpdateField::iter().map(|f| f.to_string()).collect();
+            let refused = c.refused_by.into_iter().filter(|(k, _)| fields.contains(k)).collect();
+            (c.updatable_fields, refused)
         },
     }
 }
@@ -985,12 +1112,27 @@ fn seen_model(name: &str, job: &MJob, policy: &Policy) -> Seen {
         updated: job.updated,
         next_deadline: timer_of(job, policy),
         removal_at: removal_of(job, policy),
+        stages: job.stages.clone(),
         // What the customer may do: the operation itself, tried on a copy.
         may: (
             cancel(&mut job.clone(), job.updated, policy).is_ok(),
             delete(job).is_ok(),
             ship(&mut job.clone(), job.updated, None).is_ok(),
+            update_window(job.job_type, UpdateField::ReturnAddress).0.contains(&job.state),
         ),
+        fields: {
+            let (mut ok, mut refused) = (Vec::new(), Vec::new());
+            for field in UpdateField::iter() {
+                let (states, rule) = update_window(job.job_type, field);
+                if states.contains(&job.state) {
+                    ok.push(field);
+                } else {
+                    refused.push((field.to_string(), rule));
+                }
+            }
+            refused.sort();
+            (ok, refused)
+        },
     }
 }
 

@@ -31,7 +31,7 @@ use import_export_lifecycle::{
     Action, CancelWindow, Capabilities, Change, Command, Deadline, Drive, DriveId, DriveState, Error, Event,
     Job, JobName, JobState, JobType, JobView, Operation, Outcome, PackageInfo, Policy, Problem, Read,
     Registry, Rule, Scenario, SignedDuration, Step as ScenarioStep, Timer, Timestamp, Transcript,
-    TransferResult, replay,
+    TransferResult, UpdateField, replay,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -143,6 +143,8 @@ enum When {
 enum Op {
     Create(J, Kind),
     Ship(J),
+    /// An update naming the fields `mask` chooses (none when 0), with the drives given.
+    Update(J, u8, Vec<D>),
     Cancel(J),
     Delete(J),
     Get(J),
@@ -266,6 +268,7 @@ fn arb_op() -> impl Strategy<Value = Op> + Clone {
         36 => (arb_j(), any::<u8>()).prop_map(|(j, pick)| Op::Advance(j, pick)),
         3 => (arb_j(), arb_kind()).prop_map(|(j, k)| Op::Create(j, k)),
         1 => arb_j().prop_map(Op::Ship),
+        2 => (arb_j(), any::<u8>(), prop::collection::vec(arb_d(), 0..=2)).prop_map(|(j, m, d)| Op::Update(j, m, d)),
         2 => arb_j().prop_map(Op::Cancel),
         2 => arb_j().prop_map(Op::Delete),
         1 => arb_j().prop_map(Op::Get),
@@ -310,11 +313,13 @@ fn arb_window() -> impl Strategy<Value = CancelWindow> + Clone {
 
 fn arb_rules() -> impl Strategy<Value = Rules> + Clone {
     let retention = prop_oneof![Just(90u32), Just(0u32), Just(1u32), Just(89u32), Just(91u32), 0u32..=400];
-    let custom = (retention, 0u32..=20, 0u32..=20, arb_window()).prop_map(|(r, c, s, w)| {
+    let close = prop_oneof![1 => Just(None), 3 => (0u32..=40).prop_map(Some)];
+    let custom = (retention, 0u32..=20, 0u32..=20, close, arb_window()).prop_map(|(r, c, s, o, w)| {
         Rules::Custom(Policy {
             retention_days: r,
             creating_expiry_days: c,
             shipping_expiry_days: s,
+            overdue_close_days: o,
             cancel_window: w,
         })
     });
@@ -596,6 +601,12 @@ fn advance(registry: &Registry, j: J, pick: u8) -> Input {
         return Input::Command(command);
     };
     let command = match current.state() {
+        // Now and then an update first: in Creating it restarts the clock (R-UPDATE-7).
+        JobState::Creating | JobState::Shipping if pick % 16 == 15 => Command::Update {
+            job,
+            fields: vec![UpdateField::ReturnAddress, UpdateField::Tags],
+            drives: vec![],
+        },
         JobState::Creating => Command::Ship {
             job,
             carrier: (pick % 2 == 0).then(|| "FedEx".to_string()),
@@ -671,6 +682,14 @@ fn resolve_op(registry: &Registry, op: &Op) -> Input {
             c(Command::Create { job: j.name(), job_type, drives })
         }
         Op::Ship(j) => c(Command::Ship { job: j.name(), carrier: None, tracking_number: None }),
+        Op::Update(j, mask, ds) => {
+            let fields: Vec<UpdateField> = UpdateField::iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, f)| f)
+                .collect();
+            c(Command::Update { job: j.name(), fields, drives: ds.iter().map(|d| d.id()).collect() })
+        }
         Op::Cancel(j) => c(Command::Cancel { job: j.name() }),
         Op::Delete(j) => c(Command::Delete { job: j.name() }),
         Op::Get(j) => Input::Get(j.name()),
@@ -765,6 +784,9 @@ fn every_command(job: &JobName) -> Vec<Command> {
     let d1 = D::D1.id();
     vec![
         Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::ReturnAddress], drives: vec![] },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: vec![] },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: vec![d1.clone()] },
         Command::Cancel { job: job.clone() },
         Command::Delete { job: job.clone() },
         Command::PackageReceived { job: job.clone(), drives: vec![d1.clone()] },
@@ -1197,6 +1219,7 @@ fn check_transferring_at_cancel_go_on(run: &Run) -> Result<(), String> {
                     }
                 }
                 Change::Shipped { .. }
+                | Change::Updated { .. }
                 | Change::Deleted
                 | Change::PackageReceived { .. }
                 | Change::TransferStarted { .. }
@@ -1204,6 +1227,7 @@ fn check_transferring_at_cancel_go_on(run: &Run) -> Result<(), String> {
                 | Change::ShippedBack { .. }
                 | Change::CreatingExpired
                 | Change::NeverReceived { .. }
+                | Change::OverdueClosed
                 | Change::RetentionExpired => {}
             }
         }
@@ -1226,6 +1250,7 @@ fn check_transferring_at_cancel_go_on(run: &Run) -> Result<(), String> {
                 Command::FinishTransfer { job, drive, .. } => (job, drive, None),
                 Command::Create { .. }
                 | Command::Ship { .. }
+                | Command::Update { .. }
                 | Command::Cancel { .. }
                 | Command::Delete { .. }
                 | Command::PackageReceived { .. }
@@ -2071,6 +2096,12 @@ impl Reach {
                     }
                     Change::NeverReceived { .. } => {
                         other.insert("timer NeverReceived");
+                    }
+                    Change::OverdueClosed => {
+                        other.insert("timer OverdueClosed");
+                    }
+                    Change::Updated { .. } => {
+                        other.insert("update accepted");
                     }
                     Change::RetentionExpired => {
                         other.insert("timer RetentionExpired");

@@ -8,7 +8,7 @@ use common::{drive, name, t0};
 
 use import_export_lifecycle::{
     CancelWindow, Change, Command, DriveId, DriveState, Error, Event, JobName, JobState, JobType, Operation,
-    Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
+    Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
 };
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
@@ -95,6 +95,9 @@ impl World {
     }
     fn ship_back(&mut self) -> Result<Event, Error> {
         self.run(Command::ShipBack { job: self.job.clone() })
+    }
+    fn update(&mut self, fields: &[UpdateField]) -> Result<Event, Error> {
+        self.run(Command::Update { job: self.job.clone(), fields: fields.to_vec(), drives: vec![] })
     }
 
     fn state(&self) -> JobState {
@@ -682,6 +685,8 @@ fn every_command(job: &JobName) -> Vec<Command> {
         Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
         Command::Cancel { job: job.clone() },
         Command::Delete { job: job.clone() },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::ReturnAddress], drives: vec![] },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: vec![drive("D1")] },
         Command::PackageReceived { job: job.clone(), drives: vec![drive("D1")] },
         Command::StartTransfer { job: job.clone(), drive: drive("D1") },
         Command::Progress { job: job.clone(), drive: drive("D1"), bytes: 1 },
@@ -779,7 +784,12 @@ fn r_timer_2_a_package_not_arrived_14_days_after_shipping_makes_the_drives_never
     );
     assert!(["D1", "D2", "D3"].iter().all(|d| w.drive_state(d) == DriveState::NeverReceived));
     assert!(w.registry.peek("job-1").unwrap().package_overdue());
-    assert_eq!(w.registry.next_deadline(), None, "no timer runs while the operators are alerted");
+    let next = w.registry.next_deadline().unwrap();
+    assert_eq!(
+        (next.at, next.timer),
+        (deadline + 30 * DAY, Timer::OverdueClosed),
+        "the operators' wait (R-TIMER-6)"
+    );
     // Decision: a late package is still accepted.
     w.now = deadline + DAY;
     w.arrive(&["D1"]);
@@ -1154,4 +1164,387 @@ fn refusal_precedence_job_then_state_then_request() {
     );
     assert_eq!(code_and_rule(w.progress("D1", u64::MAX).unwrap_err()), ("InvalidRequest", Rule::Input1));
     assert_eq!(code_and_rule(w.progress("D9", u64::MAX).unwrap_err()), ("DriveNotFound", Rule::Input1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Update
+
+/// Tries an update of `field` alone on a job driven to each state; checks that the states that
+/// accept it are exactly `accepting`, that every refusal is `UpdateNotAllowed` naming the field,
+/// the state and `rule`, and that a refusal changes nothing (R-REFUSE-1, via `World::err`).
+fn field_changes_exactly_in(field: UpdateField, accepting: &[JobState], rule: Rule) {
+    for state in ALL_STATES {
+        let mut w = World::to(state);
+        let drives = if field == UpdateField::DriveList { vec![drive("D1")] } else { vec![] };
+        let command = Command::Update { job: w.job.clone(), fields: vec![field], drives };
+        if accepting.contains(&state) {
+            let event = w.ok(command);
+            assert!(matches!(event.change, Change::Updated { .. }), "{field} in {state}: {event:?}");
+            assert_eq!(w.state(), state, "an update never moves the job (R-UPDATE-6)");
+        } else {
+            match w.err(command) {
+                Error::UpdateNotAllowed { field: f, state: s, rule: r, .. } => {
+                    assert_eq!((f, s, r), (field, state, rule), "{field} in {state}")
+                }
+                other => panic!("{field} in {state}: {other}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn r_update_1_return_address_and_return_shipping_change_until_the_job_reaches_packaging() {
+    let until_packaging =
+        [JobState::Creating, JobState::Shipping, JobState::Received, JobState::Transferring];
+    field_changes_exactly_in(UpdateField::ReturnAddress, &until_packaging, Rule::Update1);
+    field_changes_exactly_in(UpdateField::ReturnShipping, &until_packaging, Rule::Update1);
+}
+
+#[test]
+fn r_update_2_the_delivery_package_changes_only_in_creating_and_shipping() {
+    field_changes_exactly_in(
+        UpdateField::DeliveryPackage,
+        &[JobState::Creating, JobState::Shipping],
+        Rule::Update2,
+    );
+}
+
+#[test]
+fn r_update_3_log_level_and_backup_drive_manifest_change_before_any_copy_starts() {
+    let before_copy = [JobState::Creating, JobState::Shipping, JobState::Received];
+    field_changes_exactly_in(UpdateField::LogLevel, &before_copy, Rule::Update3);
+    field_changes_exactly_in(UpdateField::BackupDriveManifest, &before_copy, Rule::Update3);
+}
+
+#[test]
+fn r_update_4_the_drive_list_is_replaced_only_on_an_import_job_in_creating_with_the_checks_of_create() {
+    field_changes_exactly_in(UpdateField::DriveList, &[JobState::Creating], Rule::Update4);
+    let mut w = World::import();
+    let job = w.job.clone();
+    let replace = |drives: Vec<DriveId>| Command::Update {
+        job: job.clone(),
+        fields: vec![UpdateField::DriveList],
+        drives,
+    };
+    // The new list replaces the old one, in its order, every drive Specified.
+    let event = w.ok(replace(vec![drive("D9"), drive("D1")]));
+    assert_eq!(
+        event.change,
+        Change::Updated { fields: vec![UpdateField::DriveList], drives: vec![drive("D9"), drive("D1")] }
+    );
+    let ids: Vec<&str> =
+        w.registry.peek("job-1").unwrap().drive_list().iter().map(|d| d.drive_id.as_str()).collect();
+    assert_eq!(ids, ["D9", "D1"]);
+    assert_eq!(w.drive_state("D9"), DriveState::Specified);
+    // The checks of create (R-INPUT-1): at least one drive, at most ten, none twice.
+    let code = |e: Error| (e.code(), e.rule());
+    assert_eq!(code(w.err(replace(vec![]))), ("InvalidRequest", Rule::Input1));
+    assert_eq!(code(w.err(replace(vec![drive("D1"), drive("D1")]))), ("InvalidRequest", Rule::Input1));
+    let eleven = (1..=11).map(|i| drive(&format!("N{i}"))).collect();
+    assert_eq!(code(w.err(replace(eleven))), ("InvalidRequest", Rule::Input1));
+    // Drives given without naming driveList.
+    let stray =
+        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: vec![drive("D1")] };
+    assert!(matches!(w.err(stray), Error::InvalidRequest { problem: Problem::DrivesWithoutDriveList, .. }));
+    // An export job names no drives: the datacenter adds those it receives.
+    let mut export = World::new(Policy::default());
+    export.ok(Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![] });
+    let e = export.err(replace(vec![drive("E1")]));
+    assert!(
+        matches!(e, Error::UpdateNotAllowed { rule: Rule::Update4, state: JobState::Creating, .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn r_update_5_tags_change_in_every_state() {
+    field_changes_exactly_in(UpdateField::Tags, &ALL_STATES, Rule::Update5);
+    // Cancelled, too.
+    let mut w = World::to(JobState::Shipping);
+    w.cancel().unwrap();
+    w.update(&[UpdateField::Tags]).unwrap();
+}
+
+#[test]
+fn r_update_6_an_update_names_its_fields_once_and_is_all_or_nothing() {
+    let mut w = World::to(JobState::Packaging);
+    // Tags alone would be accepted in Packaging; with the return address the whole update is
+    // refused, naming the field that is not allowed, and nothing changes (World::err checks).
+    let e = w.err(Command::Update {
+        job: w.job.clone(),
+        fields: vec![UpdateField::Tags, UpdateField::ReturnAddress, UpdateField::LogLevel],
+        drives: vec![],
+    });
+    assert!(
+        matches!(e, Error::UpdateNotAllowed { field: UpdateField::ReturnAddress, rule: Rule::Update1, .. }),
+        "{e}"
+    );
+    assert_eq!(e.code(), "UpdateNotAllowed");
+    assert_eq!(e.operation(), Operation::Update);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "update refused for job 'job-1' in state Packaging: field returnAddress: {} [R-UPDATE-1]",
+            Rule::Update1.statement()
+        )
+    );
+    // No field, or a field twice: a malformed request.
+    for fields in [vec![], vec![UpdateField::Tags, UpdateField::Tags]] {
+        let e = w.err(Command::Update { job: w.job.clone(), fields, drives: vec![] });
+        assert_eq!((e.code(), e.rule()), ("InvalidRequest", Rule::Update6));
+    }
+    // Accepted with every field allowed; the job's state, drives and flags do not change.
+    let mut w = World::to(JobState::Received);
+    let before = w.registry.peek("job-1").unwrap().clone();
+    let fields = vec![UpdateField::ReturnAddress, UpdateField::LogLevel, UpdateField::Tags];
+    let event = w.update(&fields).unwrap();
+    assert_eq!(event.change, Change::Updated { fields, drives: vec![] });
+    let after = w.registry.peek("job-1").unwrap();
+    assert_eq!(
+        (after.state(), after.drive_list(), after.stages()),
+        (before.state(), before.drive_list(), before.stages())
+    );
+    assert_eq!(after.updated_at(), event.at, "the update is recorded at its instant (R-CLOCK-1)");
+}
+
+#[test]
+fn r_update_7_an_update_in_creating_restarts_the_clock_to_the_nanosecond_and_the_second() {
+    let mut w = World::import();
+    let created = w.registry.peek("job-1").unwrap().created_at();
+    // Ten days in, an update: the job now lives 14 days from it, not from its creation.
+    w.now = created + 10 * DAY - SignedDuration::from_hours(1);
+    let updated = w.update(&[UpdateField::ReturnAddress]).unwrap().at;
+    assert_eq!(updated, created + 10 * DAY);
+    let deadline = updated + 14 * DAY;
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!(job.removal_at(w.registry.policy()), Some(deadline));
+    assert_eq!(job.state_entered_at(), created, "it is still in the Creating it entered at its creation");
+    let next = w.registry.next_deadline().unwrap();
+    assert_eq!((next.at, next.timer), (deadline, Timer::CreatingExpired));
+    // Past the old deadline it is still there.
+    assert!(w.registry.get(created + 14 * DAY, &w.job.clone()).result.is_ok());
+    // Visible strictly before the new deadline, to the nanosecond and to the second ...
+    for before in [deadline - NS, deadline - SignedDuration::from_secs(1)] {
+        let mut r = w.registry.clone();
+        let outcome = r.get(before, &w.job.clone());
+        assert!(outcome.timers.is_empty() && outcome.result.is_ok(), "at {before}");
+    }
+    // ... gone at that instant, the timer recorded there.
+    let outcome = w.registry.get(deadline, &w.job.clone());
+    assert_eq!(outcome.result.unwrap_err().code(), "JobNotFound");
+    assert_eq!(
+        outcome.timers,
+        vec![Event { at: deadline, job: name("job-1"), change: Change::CreatingExpired }]
+    );
+}
+
+#[test]
+fn r_update_7_an_update_outside_creating_moves_no_deadline() {
+    for state in [JobState::Shipping, JobState::Completed] {
+        let mut w = World::to(state);
+        let before = w.registry.next_deadline();
+        w.update(&[UpdateField::Tags]).unwrap();
+        assert_eq!(w.registry.next_deadline(), before, "in {state}");
+    }
+}
+
+#[test]
+fn r_update_8_capabilities_say_which_fields_may_change_and_the_rule_refusing_each_other() {
+    for state in ALL_STATES {
+        let w = World::to(state);
+        let job = w.registry.peek("job-1").unwrap();
+        let caps = job.capabilities(w.registry.policy());
+        for field in <UpdateField as strum::IntoEnumIterator>::iter() {
+            let mut trial = World { registry: w.registry.clone(), now: w.now, job: w.job.clone() };
+            let drives = if field == UpdateField::DriveList { vec![drive("D1")] } else { vec![] };
+            let answer = trial.run(Command::Update { job: w.job.clone(), fields: vec![field], drives });
+            assert_eq!(caps.updatable_fields.contains(&field), answer.is_ok(), "{field} in {state}");
+            assert_eq!(
+                caps.refused_by.get(&field.to_string()).copied(),
+                answer.err().map(|e| e.rule()),
+                "{field} in {state}"
+            );
+        }
+        assert_eq!(
+            caps.is_shipping_address_editable,
+            caps.updatable_fields.contains(&UpdateField::ReturnAddress)
+        );
+        // Every flag that is false names its rule; every true one names none.
+        for (flag, value) in [
+            ("isCancellable", caps.is_cancellable),
+            ("isDeletable", caps.is_deletable),
+            ("isShippable", caps.is_shippable),
+            ("isShippingAddressEditable", caps.is_shipping_address_editable),
+        ] {
+            assert_eq!(caps.refused_by.contains_key(flag), !value, "{flag} in {state}");
+        }
+    }
+    let packaging = World::to(JobState::Packaging);
+    let caps = packaging.registry.peek("job-1").unwrap().capabilities(&Policy::default());
+    assert_eq!(caps.updatable_fields, [UpdateField::Tags]);
+    assert_eq!(caps.refused_by["isShippingAddressEditable"], Rule::Update1);
+    assert_eq!(caps.refused_by["isCancellable"], Rule::Cancel2);
+    let json = serde_json::to_value(&caps).unwrap();
+    assert_eq!(json["isShippingAddressEditable"], false);
+    assert_eq!(json["updatableFields"], serde_json::json!(["tags"]));
+    assert_eq!(json["refusedBy"]["deliveryPackage"], "R-UPDATE-2");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operators' close, and a job's history
+
+/// A job whose package never came: shipped, then its drives NeverReceived 14 days later.
+fn overdue(policy: Policy) -> (World, Timestamp) {
+    let mut w = World::import_with(policy);
+    w.ship();
+    let shipped = w.registry.peek("job-1").unwrap().state_entered_at();
+    let overdue_at = shipped + 14 * DAY;
+    assert_eq!(w.registry.handle_timeout(overdue_at).len(), 1);
+    assert!(w.registry.peek("job-1").unwrap().package_overdue());
+    (w, overdue_at)
+}
+
+#[test]
+fn r_timer_6_an_overdue_job_is_closed_30_days_later_and_its_retention_starts_then() {
+    let (mut w, overdue_at) = overdue(Policy::default());
+    let close = overdue_at + 30 * DAY;
+    let next = w.registry.next_deadline().unwrap();
+    assert_eq!((next.at, next.timer), (close, Timer::OverdueClosed));
+    assert_eq!(
+        w.registry.peek("job-1").unwrap().removal_at(w.registry.policy()),
+        None,
+        "not removed, closed"
+    );
+    // Still Shipping strictly before, to the nanosecond.
+    assert!(w.registry.handle_timeout(close - NS).is_empty());
+    assert_eq!(w.state(), JobState::Shipping);
+    // Noticed late, recorded at its deadline.
+    let fired = w.registry.handle_timeout(close + DAY);
+    assert_eq!(fired, vec![Event { at: close, job: name("job-1"), change: Change::OverdueClosed }]);
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!((job.state(), job.state_entered_at()), (JobState::Closed, close));
+    assert!(job.drive_list().iter().all(|d| d.state == DriveState::NeverReceived));
+    assert!(!job.cancel_requested());
+    // Its 90 days of retention start at the close.
+    assert_eq!(job.removal_at(w.registry.policy()), Some(close + 90 * DAY));
+    // Closed like any finished job: deletable, not cancellable.
+    assert!(w.delete().is_ok());
+}
+
+#[test]
+fn r_timer_6_without_overdue_close_days_the_job_waits_in_shipping() {
+    let policy: Policy = serde_json::from_str(r#"{"overdueCloseDays": null}"#).unwrap();
+    assert_eq!(policy.overdue_close_days, None);
+    assert_eq!(Policy::default().overdue_close_days, Some(30));
+    let (mut w, overdue_at) = overdue(policy);
+    assert_eq!(w.registry.next_deadline(), None, "the operators extend the wait indefinitely");
+    assert!(w.registry.handle_timeout(overdue_at + 10_000 * DAY).is_empty());
+    assert_eq!(w.state(), JobState::Shipping);
+    // Another period is another wait.
+    let (w, overdue_at) = overdue(Policy { overdue_close_days: Some(1), ..Policy::default() });
+    assert_eq!(w.registry.next_deadline().unwrap().at, overdue_at + DAY);
+}
+
+#[test]
+fn r_timer_6_a_package_arriving_during_the_wait_is_accepted_and_ends_the_wait() {
+    let (mut w, overdue_at) = overdue(Policy::default());
+    w.now = overdue_at + 29 * DAY;
+    w.arrive(&["D1", "D2"]);
+    assert_eq!(w.state(), JobState::Received);
+    assert_eq!(w.drive_state("D3"), DriveState::NeverReceived);
+    assert_eq!(w.registry.next_deadline(), None, "no operators' close once the package is here");
+}
+
+#[test]
+fn r_cancel_9_a_cancel_during_the_operators_wait_completes_the_job() {
+    let (mut w, overdue_at) = overdue(Policy::default());
+    w.now = overdue_at + 29 * DAY;
+    let event = w.cancel().unwrap();
+    assert_eq!(event.change, Change::CancelRequested { state: JobState::Completed });
+    let job = w.registry.peek("job-1").unwrap();
+    assert_eq!(job.removal_at(w.registry.policy()), Some(event.at + 90 * DAY));
+    assert_eq!(w.registry.next_deadline().unwrap().timer, Timer::RetentionExpired);
+}
+
+#[test]
+fn r_stage_1_a_job_records_every_state_it_entered_in_order() {
+    let mut w = World::import();
+    let created = w.registry.peek("job-1").unwrap().created_at();
+    w.update(&[UpdateField::Tags]).unwrap(); // no new stage: the state does not change
+    let shipped = w.ship().at;
+    let received = w.arrive(&["D1", "D2", "D3"]).at;
+    let started = w.start("D1").unwrap().at;
+    w.progress("D1", 5).unwrap(); // no new stage
+    w.finish("D1", TransferResult::Completed).unwrap(); // D2 and D3 wait: still Transferring
+    w.start("D2").unwrap();
+    w.finish("D2", TransferResult::Completed).unwrap();
+    w.start("D3").unwrap();
+    let packed = w.finish("D3", TransferResult::Completed).unwrap().at;
+    let done = w.ship_back().unwrap().at;
+    let stages: Vec<(JobState, Timestamp)> =
+        w.registry.peek("job-1").unwrap().stages().iter().map(|s| (s.stage_name, s.stage_time)).collect();
+    assert_eq!(
+        stages,
+        [
+            (JobState::Creating, created),
+            (JobState::Shipping, shipped),
+            (JobState::Received, received),
+            (JobState::Transferring, started),
+            (JobState::Packaging, packed),
+            (JobState::Completed, done),
+        ]
+    );
+    // A timer's stage is recorded at its deadline; the JSON names them as Data Box does.
+    let (w, overdue_at) = overdue(Policy::default());
+    let mut r = w.registry.clone();
+    r.handle_timeout(overdue_at + 40 * DAY);
+    let job = r.peek("job-1").unwrap();
+    let last = job.stages().last().unwrap();
+    assert_eq!((last.stage_name, last.stage_time), (JobState::Closed, overdue_at + 30 * DAY));
+    let json = serde_json::to_value(job).unwrap();
+    assert_eq!(json["stages"][0]["stageName"], "Creating");
+    assert!(json["stages"][0]["stageTime"].is_string());
+    assert_eq!(json["stages"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn r_event_1_updates_and_the_operators_close_replay_from_their_events() {
+    let mut registry = Registry::default();
+    let mut log = Vec::new();
+    let job = name("job-1");
+    let run = |registry: &mut Registry, log: &mut Vec<Event>, at: Timestamp, command: Command| {
+        let outcome = registry.execute(at, &command);
+        log.extend(outcome.timers);
+        log.push(outcome.result.unwrap());
+    };
+    let create = Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![drive("D1")] };
+    run(&mut registry, &mut log, t0(), create);
+    let update = |fields: Vec<UpdateField>, drives| Command::Update { job: job.clone(), fields, drives };
+    run(&mut registry, &mut log, t0() + DAY, update(vec![UpdateField::DriveList], vec![drive("D2")]));
+    run(
+        &mut registry,
+        &mut log,
+        t0() + 2 * DAY,
+        Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
+    );
+    run(
+        &mut registry,
+        &mut log,
+        t0() + 3 * DAY,
+        update(vec![UpdateField::Tags, UpdateField::ReturnAddress], vec![]),
+    );
+    log.extend(registry.handle_timeout(t0() + 100 * DAY));
+    assert!(log.iter().any(|e| e.change == Change::OverdueClosed));
+    let rebuilt = Registry::replay(Policy::default(), &log).unwrap();
+    assert_eq!(rebuilt, registry);
+    // A forged update (one the rules refuse at that point) does not follow.
+    let mut forged = Registry::replay(Policy::default(), &log[..3]).unwrap();
+    let before = forged.clone();
+    let wrong = Event {
+        at: t0() + 3 * DAY,
+        job: job.clone(),
+        change: Change::Updated { fields: vec![UpdateField::DriveList], drives: vec![drive("D1")] },
+    };
+    assert!(forged.apply(&wrong).is_err());
+    assert_eq!(forged, before);
 }

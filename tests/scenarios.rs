@@ -48,6 +48,12 @@ scenarios! {
     name_reused_after_delete => "name-reused-after-delete",
     bad_input => "bad-input",
     narrow_cancel_window => "narrow-cancel-window",
+    update_restarts_creating_clock => "update-restarts-creating-clock",
+    update_refused_in_packaging => "update-refused-in-packaging",
+    drive_list_replaced_in_creating => "drive-list-replaced-in-creating",
+    operators_close_overdue_job => "operators-close-overdue-job",
+    late_package_during_the_wait => "late-package-during-the-wait",
+    cancel_during_the_wait => "cancel-during-the-wait",
 }
 
 #[test]

@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 
 use import_export_lifecycle::{
     CancelWindow, Change, Command, DriveId, Effect, Error, Event, Input, Job, JobName, JobState, JobType,
-    Operation, Policy, Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, explore,
+    Operation, Policy, Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
+    explore,
 };
 use strum::IntoEnumIterator;
 
@@ -112,6 +113,11 @@ fn quoted_by_a_refusal(rule: Rule) -> bool {
         | Rule::Flow4
         | Rule::Flow6
         | Rule::Delete2
+        | Rule::Update1
+        | Rule::Update2
+        | Rule::Update3
+        | Rule::Update4
+        | Rule::Update6
         | Rule::Gone1
         | Rule::Input1
         | Rule::Input2
@@ -125,12 +131,17 @@ fn quoted_by_a_refusal(rule: Rule) -> bool {
         | Rule::Flow5
         | Rule::Flow7
         | Rule::Delete1
+        | Rule::Update5
+        | Rule::Update7
+        | Rule::Update8
         | Rule::Gone2
         | Rule::Timer1
         | Rule::Timer2
         | Rule::Timer3
         | Rule::Timer4
         | Rule::Timer5
+        | Rule::Timer6
+        | Rule::Stage1
         | Rule::Refuse1
         | Rule::Clock1 => false,
     }
@@ -146,9 +157,10 @@ fn error_variant(e: &Error) -> usize {
         Error::InvalidStateTransition { .. } => 4,
         Error::DriveNotFound { .. } => 5,
         Error::InvalidRequest { .. } => 6,
+        Error::UpdateNotAllowed { .. } => 7,
     }
 }
-const ERROR_VARIANTS: usize = 7;
+const ERROR_VARIANTS: usize = 8;
 
 /// Which variant a problem is; exhaustive, so a new variant must be added to the list.
 fn problem_variant(p: &Problem) -> usize {
@@ -165,9 +177,12 @@ fn problem_variant(p: &Problem) -> usize {
         Problem::DrivesOnExport => 9,
         Problem::EventDoesNotFollow => 10,
         Problem::BytesOverflow { .. } => 11,
+        Problem::NoUpdateField => 12,
+        Problem::DuplicateUpdateField { .. } => 13,
+        Problem::DrivesWithoutDriveList => 14,
     }
 }
-const PROBLEM_VARIANTS: usize = 12;
+const PROBLEM_VARIANTS: usize = 15;
 
 /// The job's state an error names, if it names one.
 fn error_state(e: &Error) -> Option<JobState> {
@@ -175,6 +190,7 @@ fn error_state(e: &Error) -> Option<JobState> {
         Error::JobAlreadyExists { state, .. }
         | Error::CancelNotAllowed { state, .. }
         | Error::DeleteNotAllowed { state, .. }
+        | Error::UpdateNotAllowed { state, .. }
         | Error::InvalidStateTransition { state, .. }
         | Error::DriveNotFound { state, .. } => Some(*state),
         Error::JobNotFound { .. } | Error::InvalidRequest { .. } => None,
@@ -199,7 +215,24 @@ fn commands(job: &JobName, job_type: JobType, ids: &[DriveId]) -> Vec<Command> {
             job: job.clone(),
             drives: (1..=11).map(|i| drive(&format!("P{i}"))).collect(),
         },
+        Command::Update { job: job.clone(), fields: Vec::new(), drives: Vec::new() },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::Tags, UpdateField::Tags],
+            drives: Vec::new(),
+        },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: ids.to_vec() },
+        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: Vec::new() },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::DriveList],
+            drives: vec![ids[0].clone(), ids[0].clone()],
+        },
     ];
+    for field in UpdateField::iter() {
+        let given = if field == UpdateField::DriveList { ids.to_vec() } else { Vec::new() };
+        out.push(Command::Update { job: job.clone(), fields: vec![field], drives: given });
+    }
     for id in ids.iter().chain(std::iter::once(&drive("X9"))) {
         out.push(Command::StartTransfer { job: job.clone(), drive: id.clone() });
         for bytes in [1, u64::MAX] {
@@ -398,6 +431,7 @@ fn every_error_message_the_core_produces() {
             Operation::List => false,
             Operation::Create
             | Operation::Ship
+            | Operation::Update
             | Operation::Cancel
             | Operation::Delete
             | Operation::Get
@@ -420,6 +454,7 @@ fn every_error_message_the_core_produces() {
     for op in [
         Operation::Create,
         Operation::Ship,
+        Operation::Update,
         Operation::Cancel,
         Operation::Delete,
         Operation::PackageReceived,
@@ -452,6 +487,7 @@ fn every_error_message_the_core_produces() {
         assert!(text.ends_with(&format!("[{}]", e.rule())), "{text}");
         if let Error::CancelNotAllowed { rule, .. }
         | Error::DeleteNotAllowed { rule, .. }
+        | Error::UpdateNotAllowed { rule, .. }
         | Error::InvalidStateTransition { rule, .. } = e
         {
             assert!(text.contains(rule.statement()), "{text}");

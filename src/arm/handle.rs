@@ -585,7 +585,11 @@ pub fn handle_datacenter(
         | Command::Progress { .. }
         | Command::FinishTransfer { .. }
         | Command::ShipBack { .. } => {}
-        Command::Create { .. } | Command::Ship { .. } | Command::Cancel { .. } | Command::Delete { .. } => {
+        Command::Create { .. }
+        | Command::Ship { .. }
+        | Command::Update { .. }
+        | Command::Cancel { .. }
+        | Command::Delete { .. } => {
             let settled = Settled { before: record, now: record.map(Cow::Borrowed), events: Vec::new() };
             return refuse(settled, invalid("op: a customer operation; send it as an ARM request"));
         }

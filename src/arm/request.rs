@@ -77,6 +77,7 @@ pub(crate) fn refusal(e: &Error) -> Response {
         Error::JobAlreadyExists { .. }
         | Error::CancelNotAllowed { .. }
         | Error::DeleteNotAllowed { .. }
+        | Error::UpdateNotAllowed { .. }
         | Error::InvalidStateTransition { .. } => 409,
         Error::DriveNotFound { .. } | Error::InvalidRequest { .. } => 400,
     };

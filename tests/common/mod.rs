@@ -38,21 +38,24 @@ pub fn removes(event: &Event) -> bool {
         Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => true,
         Change::Created { .. }
         | Change::Shipped { .. }
+        | Change::Updated { .. }
         | Change::CancelRequested { .. }
         | Change::PackageReceived { .. }
         | Change::TransferStarted { .. }
         | Change::TransferProgressed { .. }
         | Change::TransferFinished { .. }
         | Change::ShippedBack { .. }
-        | Change::NeverReceived { .. } => false,
+        | Change::NeverReceived { .. }
+        | Change::OverdueClosed => false,
     }
 }
 
 /// Whether a timer removes its job, from the spec: the `Creating` expiry and the end of
-/// retention do; the shipping expiry marks drives `NeverReceived` and keeps the job.
+/// retention do; the shipping expiry marks drives `NeverReceived` and keeps the job, and the
+/// operators' close moves it to `Closed` (R-TIMER-6).
 pub fn timer_removes(timer: Timer) -> bool {
     match timer {
         Timer::CreatingExpired | Timer::RetentionExpired => true,
-        Timer::NeverReceived => false,
+        Timer::NeverReceived | Timer::OverdueClosed => false,
     }
 }
