@@ -1050,3 +1050,332 @@ fn arm_service_serde_form_is_versioned_and_refuses_duplicates() {
     let e = serde_json::from_value::<Service>(version).unwrap_err().to_string();
     assert!(e.contains("unsupported format version 2"), "{e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// ARM names, read as ARM reads them.
+
+fn path_in(subscription: &str, group: &str, job: &str) -> String {
+    format!(
+        "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs/{job}"
+    )
+}
+
+fn message(response: &Response) -> String {
+    response.body.as_ref().and_then(|b| b["error"]["message"].as_str()).unwrap_or_default().to_string()
+}
+
+/// `rg` and `RG` are one resource group, in one subscription however it is spelt; the job's `id`
+/// keeps the spelling of the request that created the group's first job.
+#[test]
+fn arm_names_subscription_and_resource_group_compare_without_case() {
+    let mut service = service();
+    let t = "2026-01-05T09:00:00Z";
+    assert_eq!(send(&mut service, t, Method::Put, &path("myRG", "j"), Some(create_body())).status, 201);
+    let again = send(&mut service, t, Method::Put, &path("MYRG", "j"), Some(create_body()));
+    assert_eq!(
+        (again.status, again.body.unwrap()["error"]["code"].clone()),
+        (409, json!("JobAlreadyExists"))
+    );
+    let upper_sub = SUB.to_uppercase();
+    for p in [path("myrg", "j"), path_in(&upper_sub, "MyRg", "j")] {
+        let got = send(&mut service, t, Method::Get, &p, None);
+        assert_eq!(got.status, 200, "{p}");
+        let id = got.body.unwrap()["id"].as_str().unwrap().to_string();
+        assert!(id.starts_with(&format!("/subscriptions/{SUB}/resourceGroups/myRG/")), "{id}");
+    }
+    // A second job in the group, asked for in another spelling, is shown in the group's.
+    let other = send(&mut service, t, Method::Put, &path("MYRG", "k"), Some(create_body()));
+    assert!(other.body.unwrap()["id"].as_str().unwrap().contains("/resourceGroups/myRG/"));
+    assert_eq!(names(send(&mut service, t, Method::Get, &group_jobs("MyRG"), None)), ["j", "k"]);
+    let list = format!("/subscriptions/{upper_sub}/providers/Microsoft.ImportExport/jobs");
+    assert_eq!(names(send(&mut service, t, Method::Get, &list, None)), ["j", "k"]);
+    // Job names are compared exactly, as this model's `JobName` is.
+    assert_eq!(send(&mut service, t, Method::Get, &path("myRG", "J"), None).status, 404);
+    // Once the group's last job is gone, the next create spells it anew.
+    for job in ["j", "k"] {
+        assert_eq!(send(&mut service, t, Method::Delete, &path("MYRG", job), None).status, 200);
+    }
+    let anew = send(&mut service, t, Method::Put, &path("MyRg", "j"), Some(create_body()));
+    assert!(anew.body.unwrap()["id"].as_str().unwrap().contains("/resourceGroups/MyRg/"));
+}
+
+/// Path segments are percent-decoded before they are read: `r%67` is `rg`.
+#[test]
+fn arm_names_path_segments_are_percent_decoded() {
+    let mut service = service();
+    let t = "2026-01-05T09:00:00Z";
+    let encoded =
+        format!("/subscriptions/{SUB}/resourceGroups/r%67/providers/Microsoft.ImportExport/jobs/j%6Fb");
+    assert_eq!(send(&mut service, t, Method::Put, &encoded, Some(create_body())).status, 201);
+    let got = send(&mut service, t, Method::Get, &path("rg", "job"), None);
+    assert_eq!(got.status, 200);
+    assert!(
+        got.body.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/job")
+    );
+    let fixed = format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ImportExport/job%73/job");
+    assert_eq!(send(&mut service, t, Method::Get, &fixed, None).status, 200);
+    // A slash encoded inside a segment stays inside it, and is not a resource group character.
+    let slash =
+        format!("/subscriptions/{SUB}/resourceGroups/r%2Fg/providers/Microsoft.ImportExport/jobs/job");
+    let r = send(&mut service, t, Method::Get, &slash, None);
+    assert_eq!(r.status, 400);
+    assert!(message(&r).starts_with("path: resource group"), "{}", message(&r));
+    // Bytes that are not UTF-8 once decoded are refused, naming the segment.
+    let bad = format!("/subscriptions/{SUB}/resourceGroups/%FF/providers/Microsoft.ImportExport/jobs/job");
+    let r = send(&mut service, t, Method::Get, &bad, None);
+    assert_eq!(r.status, 400);
+    assert!(message(&r).starts_with("path: segment 4"), "{}", message(&r));
+}
+
+/// A 100,000-character, `..` or control-character segment is refused with 400 naming it, and
+/// the message stays short; nothing is created.
+#[test]
+fn arm_names_a_huge_dot_dot_or_control_character_segment_is_refused() {
+    let mut service = service();
+    let t = "2026-01-05T09:00:00Z";
+    let huge = "a".repeat(100_000);
+    let cases = [
+        (path_in(SUB, &huge, "j"), "path: resource group"),
+        (path_in(SUB, "..", "j"), "path: resource group"),
+        (path_in(SUB, "a%07b", "j"), "path: resource group"),
+        (path_in(SUB, "a%1B[31mb", "j"), "path: resource group"),
+        (path_in(SUB, "a b", "j"), "path: resource group"),
+        (path_in(&huge, "g", "j"), "path: subscription"),
+        (path_in("..", "g", "j"), "path: subscription"),
+        (path_in("s%0As", "g", "j"), "path: subscription"),
+        (path_in(SUB, "g", &huge), "path: job name"),
+        (path_in(SUB, "g", ".."), "path: job name"),
+        (path_in(SUB, "g", "j%00"), "path: job name"),
+    ];
+    for (p, named) in &cases {
+        let r = send(&mut service, t, Method::Put, p, Some(create_body()));
+        assert_eq!(r.status, 400, "{named}");
+        let m = message(&r);
+        assert!(m.starts_with(named), "{m:?} names {named}");
+        assert!(m.len() < 300, "a refusal quotes at most a bounded part of the input: {} bytes", m.len());
+        assert!(!m.chars().any(|c| c.is_control()), "{m:?}");
+    }
+    assert_eq!(service, self::service(), "a refused name created nothing");
+}
+
+/// Azure's naming rules for a resource group: 1 to 90 letters, digits, underscores, hyphens,
+/// periods and parentheses, not ending in a period.
+#[test]
+fn arm_names_resource_group_follows_azures_naming_rules() {
+    let t = "2026-01-05T09:00:00Z";
+    let accepted = ["a".repeat(90), "(my_rg-1.0)".into(), "Ré-groupe".into(), "rg.v2".into()];
+    for group in &accepted {
+        let mut service = service();
+        let encoded: String = group.bytes().map(|b| format!("%{b:02X}")).collect();
+        let r = send(&mut service, t, Method::Put, &path_in(SUB, &encoded, "j"), Some(create_body()));
+        assert_eq!(r.status, 201, "{group}: {}", message(&r));
+    }
+    for (group, why) in
+        [("a".repeat(91), "longer than"), ("rg.".into(), "ends in a period"), ("r+g".into(), "holds")]
+    {
+        let mut service = service();
+        let r = send(&mut service, t, Method::Put, &path_in(SUB, &group, "j"), Some(create_body()));
+        assert_eq!(r.status, 400, "{group}");
+        assert!(message(&r).contains(why), "{group}: {}", message(&r));
+    }
+}
+
+/// Drive fields the service owns are never taken from a customer's `PUT`: not stored, not
+/// echoed on a `Specified` drive.
+#[test]
+fn arm_names_service_owned_drive_fields_are_never_echoed() {
+    let mut service = service();
+    let mut body = create_body();
+    let drive = &mut body["properties"]["driveList"][0];
+    drive["copyStatus"] = json!("Completed");
+    drive["percentComplete"] = json!(100);
+    drive["verboseLogUri"] = json!("https://evil.example/verbose");
+    drive["errorLogUri"] = json!("https://evil.example/error");
+    drive["manifestUri"] = json!("https://evil.example/manifest");
+    drive["bytesSucceeded"] = json!(123);
+    drive["state"] = json!("Completed");
+    body["properties"]["state"] = json!("Completed");
+    body["properties"]["percentComplete"] = json!(100);
+    body["properties"]["returnPackage"] = json!({"carrierName": "X"});
+    body["properties"]["incompleteBlobListUri"] = json!("https://evil.example/blobs");
+    body["properties"]["provisioningState"] = json!("Failed");
+    let created = send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(body));
+    assert_eq!(created.status, 201);
+    let got = send(&mut service, "2026-01-05T09:00:01Z", Method::Get, &path("g", "j"), None);
+    for job in [created.body.unwrap(), got.body.unwrap()] {
+        let d = &job["properties"]["driveList"][0];
+        let fields: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(fields, ["driveHeaderHash", "driveId", "manifestFile", "manifestHash", "state"], "{d}");
+        assert_eq!(d["state"], "Specified");
+        let p = &job["properties"];
+        assert_eq!(p["state"], "Creating");
+        assert_eq!(p["provisioningState"], "Succeeded");
+        for field in ["percentComplete", "returnPackage", "incompleteBlobListUri"] {
+            assert_eq!(p.get(field), None, "{field}");
+        }
+    }
+    let stored = serde_json::to_string(
+        service.record(&Scope { subscription: SUB.into(), resource_group: "g".into() }, "j").unwrap(),
+    )
+    .unwrap();
+    assert!(!stored.contains("evil.example") && !stored.contains("copyStatus"), "{stored}");
+}
+
+/// Query parameter names match without regard to case; a bad value is refused naming the
+/// parameter, never ignored.
+#[test]
+fn arm_names_query_parameters_are_strict() {
+    let mut service = service();
+    let t = "2026-01-05T09:00:00Z";
+    for job in ["a", "b"] {
+        assert_eq!(send(&mut service, t, Method::Put, &path("g", job), Some(create_body())).status, 201);
+    }
+    for query in [
+        "$top=+1",
+        "$top=abc",
+        "$TOP=abc",
+        "%24top=abc",
+        "$top=0",
+        "$top=",
+        "$top=1&$top=2",
+        "$top=1e1",
+        "$top=%201",
+    ] {
+        let r = send(&mut service, t, Method::Get, &format!("{}?{query}", group_jobs("g")), None);
+        assert_eq!(r.status, 400, "{query}");
+        assert!(message(&r).starts_with("query `$top`"), "{query}: {}", message(&r));
+    }
+    let r = send(&mut service, t, Method::Get, &format!("{}?$top=101", group_jobs("g")), None);
+    assert_eq!(r.status, 400);
+    assert!(message(&r).contains("100"), "{}", message(&r));
+    for query in ["$Top=1", "%24TOP=1", "$top=01"] {
+        let r = send(&mut service, t, Method::Get, &format!("{}?{query}", group_jobs("g")), None);
+        assert_eq!(names(r), ["a"], "{query}");
+    }
+    for query in ["$skipToken=nonsense", "$skiptoken=g%2Fa%20b", "$skipToken=a&$skipToken=b"] {
+        let r = send(&mut service, t, Method::Get, &format!("{}?{query}", group_jobs("g")), None);
+        assert_eq!(r.status, 400, "{query}");
+        assert!(message(&r).starts_with("query `$skipToken`"), "{query}: {}", message(&r));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists, one page at a time.
+
+/// Follows `nextLink` from `first` to the end; returns the pages' names.
+fn pages(service: &mut Service, first: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut next = Some(first.to_string());
+    while let Some(p) = next.take() {
+        let r = send(service, "2026-01-05T10:00:00Z", Method::Get, &p, None);
+        assert_eq!(r.status, 200, "{p}: {:?}", r.body);
+        let body = r.body.unwrap();
+        next = body.get("nextLink").map(|l| l.as_str().unwrap().to_string());
+        out.push(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["name"].as_str().unwrap().to_string())
+                .collect(),
+        );
+        assert!(out.len() < 100, "the pages end");
+    }
+    out
+}
+
+#[test]
+fn arm_lists_page_by_100_with_a_next_link() {
+    let mut service = service();
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    let mut all = Vec::new();
+    for i in 0..250 {
+        let job = format!("job-{i:03}");
+        assert_eq!(
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", &job), Some(bare.clone()))
+                .status,
+            201
+        );
+        all.push(job);
+    }
+    let got = pages(&mut service, &format!("{}?api-version=2021-01-01", group_jobs("g")));
+    assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+    assert_eq!(got.concat(), all);
+    let first = send(
+        &mut service,
+        "2026-01-05T10:00:00Z",
+        Method::Get,
+        &format!("{}?api-version=2021-01-01", group_jobs("g")),
+        None,
+    );
+    let link = first.body.unwrap()["nextLink"].as_str().unwrap().to_string();
+    assert!(link.starts_with(&format!("{}?api-version=2021-01-01&", group_jobs("g"))), "{link}");
+    assert!(link.contains("$skipToken="), "{link}");
+    // $top is the page size, carried from page to page.
+    let got = pages(&mut service, &format!("{}?$top=30", group_jobs("g")));
+    assert_eq!(got.len(), 9);
+    assert!(got[..8].iter().all(|p| p.len() == 30));
+    assert_eq!(got.concat(), all);
+    // Exactly a page's worth: no nextLink.
+    let mut small = self::service();
+    for job in ["a", "b"] {
+        send(&mut small, "2026-01-05T09:00:00Z", Method::Put, &path("g", job), Some(bare.clone()));
+    }
+    assert_eq!(pages(&mut small, &format!("{}?$top=2", group_jobs("g"))), [["a", "b"]]);
+}
+
+/// A subscription's list pages across resource groups, ordered without regard to case.
+#[test]
+fn arm_lists_a_subscription_pages_across_resource_groups() {
+    let mut service = service();
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    let mut all = Vec::new();
+    for group in ["alpha", "Beta", "gamma"] {
+        for job in ["x", "y", "z"] {
+            send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, job), Some(bare.clone()));
+            all.push(job.to_string());
+        }
+    }
+    send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path_in("other", "alpha", "w"), Some(bare));
+    let got = pages(&mut service, &format!("{}?$top=2", subscription_jobs()));
+    assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 2, 2, 1]);
+    assert_eq!(got.concat(), all);
+    let page = send(
+        &mut service,
+        "2026-01-05T10:00:00Z",
+        Method::Get,
+        &format!("{}?$top=4", subscription_jobs()),
+        None,
+    );
+    let body = page.body.unwrap();
+    let groups: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().split('/').nth(4).unwrap())
+        .collect();
+    assert_eq!(groups, ["alpha", "alpha", "alpha", "Beta"]);
+}
+
+/// A job created after the page that would have held it is not shown; one created after the
+/// last page's position is.
+#[test]
+fn arm_lists_a_job_created_between_pages_shows_by_where_it_sorts() {
+    let mut service = service();
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    for job in ["b", "d"] {
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", job), Some(bare.clone()));
+    }
+    let first =
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Get, &format!("{}?$top=1", group_jobs("g")), None);
+    let body = first.body.unwrap();
+    assert_eq!(body["value"][0]["name"], "b");
+    let next = body["nextLink"].as_str().unwrap().to_string();
+    for job in ["a", "c"] {
+        send(&mut service, "2026-01-05T10:00:00Z", Method::Put, &path("g", job), Some(bare.clone()));
+    }
+    assert_eq!(pages(&mut service, &next).concat(), ["c", "d"]);
+}

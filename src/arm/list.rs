@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::context::Context;
 use super::handle::{ListRequest, ListScope};
-use super::path::MAX_PAGE;
+use super::path::{MAX_PAGE, QUERY_VALUE};
 use super::record::Record;
 use super::request::{Response, error};
 use crate::decider;
@@ -86,10 +86,7 @@ pub fn list_page<'r>(
         let mut link = format!("{}?", request.path);
         if let Some(version) = &request.query.api_version {
             link.push_str("api-version=");
-            link.push_str(
-                &percent_encoding::utf8_percent_encode(version, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string(),
-            );
+            link.push_str(&percent_encoding::utf8_percent_encode(version, QUERY_VALUE).to_string());
             link.push('&');
         }
         if let Some(top) = request.query.top {

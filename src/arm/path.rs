@@ -101,7 +101,7 @@ impl ListPosition {
     /// percent-encoded for a query string. Opaque to clients.
     pub fn token(&self) -> String {
         let text = format!("{}/{}", self.resource_group, self.name);
-        percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string()
+        percent_encoding::utf8_percent_encode(&text, QUERY_VALUE).to_string()
     }
 
     /// Reads a token made by [`token`](ListPosition::token), already percent-decoded as the
@@ -167,6 +167,11 @@ pub struct ArmPath {
     /// The path without its query, as sent (for `nextLink`).
     pub path: String,
 }
+
+/// What a query value keeps as it is: RFC 3986's unreserved characters. Everything else is
+/// percent-encoded in a `nextLink`.
+pub(crate) const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// At most this many characters of a refused value are quoted in a message.
 const QUOTED: usize = 40;
@@ -288,7 +293,13 @@ pub fn parse(path: &str) -> Result<ArmPath, String> {
         check_resource_group(rg)?;
         Ok(Scope { subscription: sub.to_string(), resource_group: rg.to_string() })
     };
-    let job = |s: &str| JobName::new(s).map_err(|e| format!("path: job name {}: {e}", quote(s)));
+    let job = |s: &str| {
+        if s == "." || s == ".." {
+            // A dot-segment: clients and proxies resolve it away, so it never names a job.
+            return Err(format!("path: job name {}: a dot-segment (`.` or `..`) names no job", quote(s)));
+        }
+        JobName::new(s).map_err(|e| format!("path: job name {}: {e}", quote(s)))
+    };
     let target = match segments.as_slice() {
         ["", subs, sub, rgs, rg, providers, ns, jobs, rest @ ..]
             if is(subs, "subscriptions")
