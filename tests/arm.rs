@@ -1379,3 +1379,397 @@ fn arm_lists_a_job_created_between_pages_shows_by_where_it_sorts() {
     }
     assert_eq!(pages(&mut service, &next).concat(), ["c", "d"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Proof: a host that keeps each record as JSON in a map answers exactly as `Service` does.
+
+mod common;
+
+use import_export_lifecycle::arm::{
+    Exchange, JobAnswer, ListScope, ScopedEvent, datacenter_command, handle_datacenter, handle_timeout,
+    list_page,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A record's key in the JSON host: subscription and resource group as ARM compares them, and
+/// the job's name. Its order is the lists' order.
+type Key = (String, String, String);
+
+fn key_of(scope: &Scope, name: &str) -> Key {
+    let k = scope.key();
+    (k.subscription, k.resource_group, name.to_string())
+}
+
+/// A durable host as an embedder writes one: each record stored as JSON text under its key,
+/// keys in another map (the vault), a deadline index; every answer from the per-record
+/// functions. Nothing of `Service` is used.
+struct JsonHost {
+    context: Context,
+    records: BTreeMap<Key, String>,
+    vault: BTreeMap<Key, String>,
+    deadlines: BTreeSet<(Timestamp, Key)>,
+}
+
+impl JsonHost {
+    fn new(context: Context) -> JsonHost {
+        JsonHost { context, records: BTreeMap::new(), vault: BTreeMap::new(), deadlines: BTreeSet::new() }
+    }
+
+    fn load(&self, key: &Key) -> Option<Record> {
+        self.records.get(key).map(|text| serde_json::from_str(text).expect("a stored record reads back"))
+    }
+
+    fn load_keys(&self, key: &Key) -> Option<BitLockerKeys> {
+        self.vault.get(key).map(|text| serde_json::from_str(text).expect("stored keys read back"))
+    }
+
+    fn write<T>(&mut self, key: &Key, answer: JobAnswer<T>) -> T {
+        let policy = self.context.policy;
+        if answer.record != Write::Unchanged {
+            if let Some(old) = self.load(key).and_then(|r| r.next_deadline(&policy)) {
+                self.deadlines.remove(&(old.at, key.clone()));
+            }
+        }
+        match answer.record {
+            Write::Unchanged => {}
+            Write::Put(record) => {
+                if let Some(new) = record.next_deadline(&policy) {
+                    self.deadlines.insert((new.at, key.clone()));
+                }
+                self.records.insert(key.clone(), serde_json::to_string(&*record).unwrap());
+            }
+            Write::Remove => {
+                self.records.remove(key);
+            }
+        }
+        match answer.keys {
+            Write::Unchanged => {}
+            Write::Put(keys) => {
+                self.vault.insert(key.clone(), serde_json::to_string(&*keys).unwrap());
+            }
+            Write::Remove => {
+                self.vault.remove(key);
+            }
+        }
+        answer.answer
+    }
+
+    /// The spelling of a scope that already holds a job, else the request's.
+    fn canonical(&self, scope: &Scope) -> Scope {
+        let k = scope.key();
+        let start = (k.subscription.clone(), k.resource_group.clone(), String::new());
+        self.records
+            .range(start..)
+            .next()
+            .filter(|(key, _)| key.0 == k.subscription && key.1 == k.resource_group)
+            .and_then(|(key, _)| self.load(key))
+            .map(|r| r.scope().clone())
+            .unwrap_or_else(|| scope.clone())
+    }
+
+    fn sweep(&mut self, now: Timestamp) -> Vec<ScopedEvent> {
+        let mut fired = Vec::new();
+        while let Some((at, key)) = self.deadlines.first().cloned() {
+            if at > now {
+                break;
+            }
+            let record = self.load(&key).expect("the index names stored records");
+            let answer = handle_timeout(&self.context, &record, now);
+            fired.extend(
+                answer.events.iter().map(|e| ScopedEvent { scope: record.scope().clone(), event: e.clone() }),
+            );
+            self.write(&key, answer);
+        }
+        fired
+    }
+
+    fn timers(scope: &Scope, events: &[import_export_lifecycle::Event]) -> Vec<ScopedEvent> {
+        events
+            .iter()
+            .filter(|e| e.timer().is_some())
+            .map(|e| ScopedEvent { scope: scope.clone(), event: e.clone() })
+            .collect()
+    }
+
+    fn handle(&mut self, now: Timestamp, request: &Request) -> Exchange<Response> {
+        let mut timers = self.sweep(now);
+        let answer = match route(request) {
+            Err(response) => response,
+            Ok(Route::List(list)) => {
+                let records: Vec<Record> = match &list.scope {
+                    ListScope::ResourceGroup(scope) => {
+                        let k = scope.key();
+                        let start = (k.subscription.clone(), k.resource_group.clone(), String::new());
+                        self.records
+                            .range(start..)
+                            .take_while(|(key, _)| key.0 == k.subscription && key.1 == k.resource_group)
+                            .map(|(key, _)| self.load(key).unwrap())
+                            .collect()
+                    }
+                    ListScope::Subscription(subscription) => {
+                        let s = subscription.to_ascii_lowercase();
+                        self.records
+                            .range((s.clone(), String::new(), String::new())..)
+                            .take_while(|(key, _)| key.0 == s)
+                            .map(|(key, _)| self.load(key).unwrap())
+                            .collect()
+                    }
+                };
+                list_page(&self.context, now, &list, &records)
+            }
+            Ok(Route::Job(mut job)) => {
+                job.scope = self.canonical(&job.scope);
+                let key = key_of(&job.scope, job.name.as_str());
+                let (record, keys) = (self.load(&key), self.load_keys(&key));
+                let answer = handle_job(
+                    &self.context,
+                    record.as_ref(),
+                    keys.as_ref(),
+                    now,
+                    &job,
+                    request.body.as_ref(),
+                );
+                timers.extend(Self::timers(&job.scope, &answer.events));
+                self.write(&key, answer)
+            }
+        };
+        Exchange { timers, answer }
+    }
+
+    fn datacenter(
+        &mut self,
+        now: Timestamp,
+        path: &str,
+        operation: &Value,
+    ) -> Exchange<Result<(), import_export_lifecycle::arm::types::ErrorBody>> {
+        let mut timers = self.sweep(now);
+        let (scope, command) = match datacenter_command(path, operation) {
+            Ok(parsed) => parsed,
+            Err(body) => return Exchange { timers, answer: Err(body) },
+        };
+        let scope = self.canonical(&scope);
+        let key = key_of(&scope, command.job().as_str());
+        let record = self.load(&key);
+        let answer = handle_datacenter(&self.context, record.as_ref(), now, &command);
+        timers.extend(Self::timers(&scope, &answer.events));
+        Exchange { timers, answer: self.write(&key, answer) }
+    }
+
+    fn all(&self) -> Vec<Record> {
+        self.records.keys().map(|k| self.load(k).unwrap()).collect()
+    }
+}
+
+/// One step of a generated history.
+#[derive(Debug, Clone)]
+enum Step {
+    Request(Method, String, Option<Value>),
+    Datacenter(String, Value),
+    /// Follow the last `nextLink` a list answered, if any.
+    NextPage,
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    let sub = prop_oneof![Just(SUB.to_string()), Just(SUB.to_uppercase()), Just("other".to_string())];
+    let group = prop_oneof![Just("g"), Just("G"), Just("h"), Just("(x)")];
+    let job = prop_oneof![Just("a"), Just("b"), Just("c")];
+    let job_path = (sub.clone(), group.clone(), job).prop_map(|(s, g, j)| path_in(&s, g, j));
+    let package = json!({"carrierName": "UPS", "trackingNumber": "1"});
+    let export = json!({"location": "West US", "properties": {"jobType": "Export", "returnAddress": {"city": "Oslo"}}});
+    let put_body = prop_oneof![Just(create_body()), Just(export)];
+    let patch_body = prop_oneof![
+        Just(json!({"properties": {"cancelRequested": true}})),
+        Just(json!({"properties": {"state": "Shipping", "deliveryPackage": package}})),
+        Just(json!({"properties": {"logLevel": "Error"}})),
+        Just(json!({"tags": {"t": "1"}})),
+        Just(json!({"properties": {"cancelRequested": false}})),
+    ];
+    let op = prop_oneof![
+        Just(json!({"op": "packageReceived", "drives": ["9CA995BB"]})),
+        Just(json!({"op": "packageReceived", "drives": ["D1", "D2"]})),
+        Just(json!({"op": "startTransfer", "drive": "9CA995BB"})),
+        Just(json!({"op": "startTransfer", "drive": "D1"})),
+        Just(json!({"op": "progress", "drive": "9CA995BB", "bytes": 5})),
+        Just(json!({"op": "finishTransfer", "drive": "9CA995BB", "result": "Completed"})),
+        Just(json!({"op": "finishTransfer", "drive": "D1", "result": "CompletedMoreInfo"})),
+        Just(json!({"op": "shipBack"})),
+    ];
+    let top = prop_oneof![Just(""), Just("?$top=1"), Just("?$top=2"), Just("?$TOP=x")];
+    prop_oneof![
+        3 => (job_path.clone(), put_body).prop_map(|(p, b)| Step::Request(Method::Put, p, Some(b))),
+        2 => job_path.clone().prop_map(|p| Step::Request(Method::Get, p, None)),
+        3 => (job_path.clone(), patch_body).prop_map(|(p, b)| Step::Request(Method::Patch, p, Some(b))),
+        1 => job_path.clone().prop_map(|p| Step::Request(Method::Delete, p, None)),
+        1 => job_path.clone().prop_map(|p| Step::Request(Method::Post, format!("{p}/listBitLockerKeys"), None)),
+        1 => (sub.clone(), group, top.clone()).prop_map(|(s, g, t)| Step::Request(
+            Method::Get,
+            format!("/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ImportExport/jobs{t}"),
+            None
+        )),
+        1 => (sub, top).prop_map(|(s, t)| Step::Request(
+            Method::Get,
+            format!("/subscriptions/{s}/providers/Microsoft.ImportExport/jobs{t}"),
+            None
+        )),
+        1 => Just(Step::NextPage),
+        3 => (job_path, op).prop_map(|(p, o)| Step::Datacenter(p, o)),
+    ]
+}
+
+/// How far the clock moves before a step: often not at all, sometimes past a timer, sometimes
+/// back.
+fn arb_move() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        3 => Just(0i64),
+        3 => 1i64..7_200,
+        1 => Just(86_400 * 14),
+        1 => Just(86_400 * 15),
+        1 => Just(86_400 * 90),
+        1 => -86_400i64..0,
+    ]
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    prop_oneof![
+        Just(Policy::default()),
+        Just(Policy {
+            retention_days: 0,
+            creating_expiry_days: 0,
+            shipping_expiry_days: 0,
+            ..Policy::default()
+        }),
+        Just(Policy {
+            retention_days: 1,
+            creating_expiry_days: 1,
+            shipping_expiry_days: 1,
+            ..Policy::default()
+        }),
+    ]
+}
+
+/// The JSON host and `Service` answer every step alike, timers included, and hold the same
+/// records afterwards, under every policy (0-day ones too) and with clocks that go back.
+#[test]
+fn arm_a_json_record_host_answers_exactly_as_the_service() {
+    let config = ProptestConfig {
+        cases: common::cases(128),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/arm.txt"))),
+        ..ProptestConfig::default()
+    };
+    let started = service();
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let strategy = (arb_policy(), prop::collection::vec((arb_move(), arb_step()), 1..40));
+    let outcome = runner.run(&strategy, |(policy, steps)| {
+        let context = Context { policy, ..started.context().clone() };
+        let mut service = Service::with_context(context.clone());
+        let mut host = JsonHost::new(context);
+        let mut now = at("2026-01-05T09:00:00Z");
+        let mut next_link: Option<String> = None;
+        for (i, (move_by, step)) in steps.iter().enumerate() {
+            now = Timestamp::from_second(now.as_second() + move_by).unwrap();
+            let (by_service, by_host) = match step {
+                Step::Request(method, p, body) => {
+                    let request = Request { method: *method, path: p.clone(), body: body.clone() };
+                    let (s, h) = (service.handle(now, &request), host.handle(now, &request));
+                    if let Some(link) = s.answer.body.as_ref().and_then(|b| b.get("nextLink")) {
+                        next_link = link.as_str().map(str::to_string);
+                    }
+                    (serde_json::to_value(s).unwrap(), serde_json::to_value(h).unwrap())
+                }
+                Step::NextPage => {
+                    let Some(link) = next_link.clone() else { continue };
+                    let request = Request { method: Method::Get, path: link, body: None };
+                    let (s, h) = (service.handle(now, &request), host.handle(now, &request));
+                    (serde_json::to_value(s).unwrap(), serde_json::to_value(h).unwrap())
+                }
+                Step::Datacenter(p, op) => {
+                    let (s, h) = (service.datacenter(now, p, op), host.datacenter(now, p, op));
+                    (serde_json::to_value(s).unwrap(), serde_json::to_value(h).unwrap())
+                }
+            };
+            prop_assert_eq!(&by_service, &by_host, "step {}: {:?} at {}", i, step, now);
+            let records: Vec<Record> = service.records().cloned().collect();
+            prop_assert_eq!(records, host.all(), "records after step {}", i);
+            prop_assert_eq!(service.next_deadline(), host.deadlines.first().map(|(at, _)| *at));
+        }
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
+/// With a 0-day retention and a clock that goes back, a finished job is gone for every answer:
+/// the first request at the earlier instant reports the timer that removes it (whichever
+/// request it is), and neither `GET` nor `listBitLockerKeys` shows anything of it afterwards.
+#[test]
+fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_back() {
+    let zero = Policy { retention_days: 0, ..Policy::default() };
+    let p = path("g", "j");
+    let keys = format!("{}/j/listBitLockerKeys", group_jobs("g"));
+    for first in [Method::Delete, Method::Get, Method::Post] {
+        let mut service = Service::with_context(Context { policy: zero, ..context() });
+        let t = |s: &str| at(s);
+        assert_eq!(
+            service
+                .handle(
+                    t("2026-01-05T09:00:00Z"),
+                    &Request { method: Method::Put, path: p.clone(), body: Some(create_body()) }
+                )
+                .answer
+                .status,
+            201
+        );
+        let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "1"}}});
+        assert_eq!(
+            service
+                .handle(
+                    t("2026-01-05T10:00:00Z"),
+                    &Request { method: Method::Patch, path: p.clone(), body: Some(ship) }
+                )
+                .answer
+                .status,
+            200
+        );
+        for (when, op) in [
+            ("2026-01-06T09:00:00Z", json!({"op": "packageReceived", "drives": ["9CA995BB"]})),
+            ("2026-01-06T10:00:00Z", json!({"op": "startTransfer", "drive": "9CA995BB"})),
+            (
+                "2026-01-06T11:00:00Z",
+                json!({"op": "finishTransfer", "drive": "9CA995BB", "result": "Completed"}),
+            ),
+            ("2026-01-06T12:00:00Z", json!({"op": "shipBack"})),
+        ] {
+            assert_eq!(service.datacenter(t(when), &p, &op).answer, Ok(()), "{op}");
+        }
+        // Completed at 12:00 with 0 days of retention: removed at 12:00. The clock goes back.
+        let earlier = t("2026-01-06T11:30:00Z");
+        let request = Request {
+            method: first,
+            path: if first == Method::Post { keys.clone() } else { p.clone() },
+            body: None,
+        };
+        let exchange = service.handle(earlier, &request);
+        assert_eq!(exchange.answer.status, 404, "{first}");
+        assert_eq!(exchange.timers.len(), 1, "{first}: the removal is reported by the request that fired it");
+        assert_eq!(exchange.timers[0].event.timer(), Some(import_export_lifecycle::Timer::RetentionExpired));
+        for method in [Method::Get, Method::Post, Method::Delete] {
+            let path = if method == Method::Post { keys.clone() } else { p.clone() };
+            let again = service.handle(earlier, &Request { method, path, body: None });
+            assert_eq!((again.answer.status, again.timers.len()), (404, 0), "{first} then {method}");
+        }
+        assert_eq!(
+            names(
+                service
+                    .handle(earlier, &Request { method: Method::Get, path: group_jobs("g"), body: None })
+                    .answer
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(service.records().count(), 0);
+        assert!(
+            !serde_json::to_string(&service).unwrap().contains(BITLOCKER_KEY),
+            "the key is gone with the job"
+        );
+    }
+}
