@@ -25,6 +25,7 @@
 //! Others are ignored. A parameter given twice, or a value that is not what it should be, is
 //! refused with a message naming the parameter.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::percent_decode_str;
@@ -188,11 +189,10 @@ pub(crate) fn quote(text: &str) -> String {
 }
 
 /// Percent-decodes one path segment or query item; `what` names it in the error.
-fn decode(raw: &str, what: &str) -> Result<String, String> {
+fn decode<'a>(raw: &'a str, what: impl FnOnce() -> String) -> Result<Cow<'a, str>, String> {
     percent_decode_str(raw)
         .decode_utf8()
-        .map(|text| text.into_owned())
-        .map_err(|_| format!("{what}: {} is not UTF-8 once percent-decoded", quote(raw)))
+        .map_err(|_| format!("{}: {} is not UTF-8 once percent-decoded", what(), quote(raw)))
 }
 
 /// ARM's rule for a resource group name (see the module's documentation).
@@ -244,11 +244,11 @@ fn parse_query(query: &str) -> Result<Query, String> {
     let mut out = Query::default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(raw_key, "query")?;
+        let key = decode(raw_key, || "query".into())?;
         let is = |name: &str| key.eq_ignore_ascii_case(name);
         let twice = |name: &str| format!("query `{name}`: given twice");
         if is("$top") {
-            let value = decode(raw_value, "query `$top`")?;
+            let value = decode(raw_value, || "query `$top`".into())?;
             let top = match value.parse::<usize>() {
                 Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) && (1..=MAX_PAGE).contains(&n) => n,
                 _ => {
@@ -262,14 +262,14 @@ fn parse_query(query: &str) -> Result<Query, String> {
                 return Err(twice("$top"));
             }
         } else if is("$skipToken") {
-            let value = decode(raw_value, "query `$skipToken`")?;
+            let value = decode(raw_value, || "query `$skipToken`".into())?;
             let position = ListPosition::from_token(&value)?;
             if out.skip_token.replace(position).is_some() {
                 return Err(twice("$skipToken"));
             }
         } else if is("api-version") {
-            let value = decode(raw_value, "query `api-version`")?;
-            if out.api_version.replace(value).is_some() {
+            let value = decode(raw_value, || "query `api-version`".into())?;
+            if out.api_version.replace(value.into_owned()).is_some() {
                 return Err(twice("api-version"));
             }
         }
@@ -284,9 +284,9 @@ pub fn parse(path: &str) -> Result<ArmPath, String> {
     let raw: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let mut segments = Vec::with_capacity(raw.len());
     for (i, segment) in raw.iter().enumerate() {
-        segments.push(decode(segment, &format!("path: segment {i}"))?);
+        segments.push(decode(segment, || format!("path: segment {i}"))?);
     }
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
     let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
     let scope = |sub: &str, rg: &str| -> Result<Scope, String> {
         check_subscription(sub)?;

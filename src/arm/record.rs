@@ -19,9 +19,9 @@
 //!  "systemData": {"createdBy": {"name": "ann", "kind": "User"}}}
 //! ```
 //!
-//! A reader refuses a `formatVersion` it does not know (the crate's
-//! [`FormatVersion`](crate::FormatVersion)) rather than misread it, and refuses unknown fields. The record never holds a
-//! BitLocker key: its form has no field for one.
+//! A reader refuses a `formatVersion` it does not know (the crate's [`FormatVersion`]) rather
+//! than misread it, and refuses unknown fields. The record never holds a BitLocker key: its
+//! form has no field for one.
 
 use std::collections::BTreeMap;
 use std::fmt;

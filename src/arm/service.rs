@@ -52,7 +52,7 @@ struct ScopeJobs {
 /// over [`Record`]s.
 ///
 /// Each request is routed with [`route`](super::route) and answered by
-/// [`handle_job`](super::handle_job) or [`list_page`](super::list_page) on the records it names;
+/// [`handle_job`] or [`list_page`] on the records it names;
 /// the service only stores what they say to write. Resource groups sit in a hash map, keyed
 /// without regard to case ([`Scope::key`]), so a request costs the same among one or ten
 /// thousand of them; a deadline index keeps [`next_deadline`](Service::next_deadline) and
@@ -121,10 +121,9 @@ impl Service {
                 self.deadlines.remove(&(at, key, name));
                 continue;
             }
-            fired.extend(
-                answer.events.iter().map(|event| ScopedEvent { scope: scope.clone(), event: event.clone() }),
-            );
-            self.store(&key, &scope, &name, answer);
+            let JobAnswer { record, keys, events, .. } = answer;
+            fired.extend(events.into_iter().map(|event| ScopedEvent { scope: scope.clone(), event }));
+            self.store(&key, &scope, &name, record, keys);
         }
         fired
     }
@@ -154,13 +153,12 @@ impl Service {
                 }
                 let record = jobs.and_then(|s| s.records.get(&request_of_job.name));
                 let keys = jobs.and_then(|s| s.keys.get(&request_of_job.name));
-                let answer =
+                let JobAnswer { answer, record, keys, events } =
                     handle_job(&self.context, record, keys, now, &request_of_job, request.body.as_ref());
                 let JobRequest { scope, name, .. } = &request_of_job;
-                timers.extend(timer_events(scope, &answer.events));
-                let response = answer.answer.clone();
-                self.store(&key, scope, name, answer);
-                response
+                timers.extend(timer_events(scope, &events));
+                self.store(&key, scope, name, record, keys);
+                answer
             }
         };
         Exchange { timers, answer }
@@ -183,11 +181,11 @@ impl Service {
         let jobs = self.scopes.get(&key);
         let scope = jobs.map(|s| s.scope.clone()).unwrap_or(scope);
         let record = jobs.and_then(|s| s.records.get(command.job()));
-        let answer = handle_datacenter(&self.context, record, now, &command);
-        timers.extend(timer_events(&scope, &answer.events));
-        let result = answer.answer.clone();
-        self.store(&key, &scope, command.job(), answer);
-        Exchange { timers, answer: result }
+        let JobAnswer { answer, record, keys, events } =
+            handle_datacenter(&self.context, record, now, &command);
+        timers.extend(timer_events(&scope, &events));
+        self.store(&key, &scope, command.job(), record, keys);
+        Exchange { timers, answer }
     }
 
     /// The records of one subscription in list order, after `after`: lazily, scope by scope.
@@ -214,12 +212,19 @@ impl Service {
 
     /// Writes back what a per-record call said, keeping the scope map, the list order and the
     /// deadline index in step.
-    fn store<T>(&mut self, key: &ScopeKey, scope: &Scope, name: &JobName, answer: JobAnswer<T>) {
+    fn store(
+        &mut self,
+        key: &ScopeKey,
+        scope: &Scope,
+        name: &JobName,
+        record: Write<Record>,
+        keys: Write<BitLockerKeys>,
+    ) {
         let policy = self.context.policy;
         let old =
             self.scopes.get(key).and_then(|s| s.records.get(name)).and_then(|r| r.next_deadline(&policy));
-        let new = match &answer.record {
-            Write::Unchanged => return self.store_keys(key, name, answer.keys),
+        let new = match &record {
+            Write::Unchanged => return self.store_keys(key, name, keys),
             Write::Put(record) => record.next_deadline(&policy),
             Write::Remove => None,
         };
@@ -231,7 +236,7 @@ impl Service {
                 self.deadlines.insert((new.at, key.clone(), name.clone()));
             }
         }
-        match answer.record {
+        match record {
             Write::Unchanged => {}
             Write::Put(record) => {
                 let jobs = self.scopes.entry(key.clone()).or_insert_with(|| ScopeJobs {
@@ -250,7 +255,7 @@ impl Service {
                 }
             }
         }
-        self.store_keys(key, name, answer.keys);
+        self.store_keys(key, name, keys);
         if self.scopes.get(key).is_some_and(|s| s.records.is_empty() && s.keys.is_empty()) {
             self.scopes.remove(key);
             self.order.remove(key);
@@ -364,13 +369,7 @@ impl<'de> Deserialize<'de> for Service {
             }
             let scope = record.scope().clone();
             let name = record.name().clone();
-            let answer = JobAnswer {
-                answer: (),
-                record: Write::Put(Box::new(record)),
-                keys: Write::Unchanged,
-                events: Vec::new(),
-            };
-            service.store(&key, &scope, &name, answer);
+            service.store(&key, &scope, &name, Write::Put(Box::new(record)), Write::Unchanged);
         }
         for (i, entry) in repr.bit_locker_keys.into_iter().enumerate() {
             let key = entry.scope.key();
