@@ -1773,3 +1773,131 @@ fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// PATCH goes through the core's update (R-UPDATE-1 to R-UPDATE-7)
+
+fn patch(service: &mut Service, when: &str, body: Value) -> Response {
+    send(service, when, Method::Patch, &path("g", "j"), Some(body))
+}
+
+fn last_modified_at(response: &Response) -> Value {
+    response.body.as_ref().unwrap()["systemData"]["lastModifiedAt"].clone()
+}
+
+#[test]
+fn r_update_7_an_arm_patch_in_creating_restarts_the_clock_and_moves_last_modified_at() {
+    let mut service = service();
+    let created =
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body()));
+    assert_eq!(last_modified_at(&created), json!("2026-01-05T09:00:00Z"));
+    assert_eq!(service.next_deadline(), Some(at("2026-01-19T09:00:00Z")));
+    // Ten days in, a change of tags only: accepted, recorded, and the two weeks start again.
+    let patched = patch(&mut service, "2026-01-15T09:00:00Z", json!({"tags": {"team": "storage"}}));
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(last_modified_at(&patched), json!("2026-01-15T09:00:00Z"));
+    assert_eq!(patched.body.as_ref().unwrap()["tags"], json!({"team": "storage"}));
+    assert_eq!(service.next_deadline(), Some(at("2026-01-29T09:00:00Z")));
+    let get =
+        |service: &mut Service, when: &str| send(service, when, Method::Get, &path("g", "j"), None).status;
+    assert_eq!(get(&mut service, "2026-01-29T08:59:59Z"), 200);
+    assert_eq!(get(&mut service, "2026-01-29T09:00:00Z"), 404);
+    // A body that changes nothing records nothing.
+    let mut service = self::service();
+    send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body()));
+    let nothing = patch(&mut service, "2026-01-06T09:00:00Z", json!({"properties": {"state": ""}}));
+    assert_eq!((nothing.status, last_modified_at(&nothing)), (200, json!("2026-01-05T09:00:00Z")));
+    assert_eq!(service.next_deadline(), Some(at("2026-01-19T09:00:00Z")));
+}
+
+#[test]
+fn r_update_6_an_arm_patch_is_decided_by_the_core_and_is_all_or_nothing() {
+    let mut service = service();
+    send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body()));
+    let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "1"},
+        "returnAddress": {"recipientName": "r", "streetAddress1": "s", "city": "c", "postalCode": "p",
+            "countryOrRegion": "US", "phone": "1", "email": "e@x"}}});
+    assert_eq!(patch(&mut service, "2026-01-06T09:00:00Z", ship).status, 200);
+    for (when, op) in [
+        ("2026-01-07T09:00:00Z", json!({"op": "packageReceived", "drives": ["9CA995BB"]})),
+        ("2026-01-08T09:00:00Z", json!({"op": "startTransfer", "drive": "9CA995BB"})),
+    ] {
+        let line = json!({"at": when, "path": path("g", "j"), "op": op["op"], "drives": op.get("drives"), "drive": op.get("drive")});
+        let mut line = line.as_object().unwrap().clone();
+        line.retain(|_, v| !v.is_null());
+        let out = run_script(&mut service, &Value::Object(line).to_string()).unwrap();
+        assert!(out.contains("\"ok\":true"), "{out}");
+    }
+    // Transferring: the return address may still change (R-UPDATE-1), the log level no longer
+    // (R-UPDATE-3); the two together are refused whole, and the tags sent with them are not kept.
+    let before = send(&mut service, "2026-01-08T10:00:00Z", Method::Get, &path("g", "j"), None);
+    let refused = patch(
+        &mut service,
+        "2026-01-08T10:00:00Z",
+        json!({"tags": {"a": "b"}, "properties": {"returnShipping": {"carrierName": "UPS", "carrierAccountNumber": "1"}, "logLevel": "Verbose"}}),
+    );
+    assert_eq!(refused.status, 409);
+    let error = &refused.body.as_ref().unwrap()["error"];
+    assert_eq!(error["code"], "UpdateNotAllowed");
+    assert!(error["message"].as_str().unwrap().contains("field logLevel"), "{error}");
+    assert!(error["message"].as_str().unwrap().ends_with("[R-UPDATE-3]"), "{error}");
+    let after = send(&mut service, "2026-01-08T10:00:00Z", Method::Get, &path("g", "j"), None);
+    assert_eq!(after.body, before.body, "a refused PATCH changes nothing");
+    let accepted = patch(
+        &mut service,
+        "2026-01-08T11:00:00Z",
+        json!({"properties": {"returnShipping": {"carrierName": "UPS", "carrierAccountNumber": "1"}}}),
+    );
+    assert_eq!(accepted.status, 200);
+    let body = accepted.body.unwrap();
+    assert_eq!(body["properties"]["returnShipping"]["carrierName"], "UPS");
+    assert_eq!(body["systemData"]["lastModifiedAt"], "2026-01-08T11:00:00Z");
+    assert_eq!(body["properties"]["state"], "Transferring");
+}
+
+#[test]
+fn r_update_4_an_arm_patch_replaces_the_drive_list_and_its_keys_in_creating_only() {
+    let mut service = service();
+    send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body()));
+    let drives = json!({"properties": {"driveList": [
+        {"driveId": "NEW1", "bitLockerKey": "111111-111111-111111-111111-111111-111111-111111-111111", "manifestFile": "\\m.xml"},
+        {"driveId": "NEW2"}
+    ]}});
+    let replaced = patch(&mut service, "2026-01-06T09:00:00Z", drives.clone());
+    assert_eq!(replaced.status, 200, "{:?}", replaced.body);
+    let body = replaced.body.unwrap();
+    let ids: Vec<&str> = body["properties"]["driveList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["driveId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["NEW1", "NEW2"]);
+    assert!(!body.to_string().contains("bitLockerKey"), "a PATCH never echoes a key");
+    let keys = send(
+        &mut service,
+        "2026-01-06T09:00:00Z",
+        Method::Post,
+        &format!(
+            "/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs/j/listBitLockerKeys"
+        ),
+        None,
+    );
+    assert_eq!(
+        keys.body.unwrap()["value"],
+        json!([{"driveId": "NEW1", "bitLockerKey": "111111-111111-111111-111111-111111-111111-111111-111111"}])
+    );
+    // The checks of create: a drive twice is malformed.
+    let twice = patch(
+        &mut service,
+        "2026-01-06T10:00:00Z",
+        json!({"properties": {"driveList": [{"driveId": "A"}, {"driveId": "A"}]}}),
+    );
+    assert_eq!((twice.status, twice.body.unwrap()["error"]["code"].clone()), (400, json!("InvalidRequest")));
+    // Once shipped, the drives are in the post.
+    let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "1"}}});
+    assert_eq!(patch(&mut service, "2026-01-07T09:00:00Z", ship).status, 200);
+    let late = patch(&mut service, "2026-01-08T09:00:00Z", drives);
+    assert_eq!(late.status, 409);
+    assert!(late.body.unwrap()["error"]["message"].as_str().unwrap().ends_with("[R-UPDATE-4]"));
+}

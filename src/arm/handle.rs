@@ -25,7 +25,7 @@ use super::context::Context;
 use super::path::{self, Query, Scope, Target};
 use super::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
 use super::request::{Method, Request, Response, error, invalid, refusal};
-use super::types::{ErrorBody, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
+use super::types::{DriveStatus, ErrorBody, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
 use crate::command::Command;
 use crate::decider;
 use crate::error::{Error, Operation};
@@ -33,7 +33,8 @@ use crate::event::Event;
 use crate::job::Job;
 use crate::name::{DriveId, JobName};
 use crate::rules;
-use crate::state::{JobState, JobType};
+use crate::state::JobType;
+use crate::update::UpdateField;
 
 /// What a host does with a stored value after a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,39 +174,51 @@ pub(crate) fn parse<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<
     })
 }
 
-/// ARM's own rule for Update Job Properties: the customer's addresses, carrier account,
-/// delivery package, log level and manifest backup may change only while the drives are still
-/// with the customer or on their way (`Creating`, `Shipping`); tags may change in any state.
-fn fields_updatable(state: JobState) -> bool {
-    match state {
-        JobState::Creating | JobState::Shipping => true,
-        JobState::Received
-        | JobState::Transferring
-        | JobState::Packaging
-        | JobState::Completed
-        | JobState::Closed => false,
-    }
+/// The fields an Update Job body changes, in the order the core checks them: the core decides
+/// which may change in the job's state (R-UPDATE-1 to R-UPDATE-6); this layer only keeps their
+/// values.
+fn updated_fields(p: &UpdateJobProperties, tags: bool) -> Vec<UpdateField> {
+    let given = [
+        (p.return_address.is_some(), UpdateField::ReturnAddress),
+        (p.return_shipping.is_some(), UpdateField::ReturnShipping),
+        (p.delivery_package.is_some(), UpdateField::DeliveryPackage),
+        (p.log_level.is_some(), UpdateField::LogLevel),
+        (p.backup_drive_manifest.is_some(), UpdateField::BackupDriveManifest),
+        (p.drive_list.is_some(), UpdateField::DriveList),
+        (tags, UpdateField::Tags),
+    ];
+    given.into_iter().filter(|(named, _)| *named).map(|(_, field)| field).collect()
 }
 
-/// The customer fields of an update that `fields_updatable` governs, by JSON name.
-fn updated_fields(p: &UpdateJobProperties) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.return_address.is_some() {
-        out.push("returnAddress");
+/// A `driveList` as the customer gives it (on `PUT`, or on `PATCH` to replace it): the drive ids
+/// for the core, the manifest details the record keeps, and the BitLocker keys, kept apart.
+type GivenDrives = (Vec<DriveId>, Vec<DriveDetails>, BTreeMap<DriveId, String>);
+
+/// Reads a `driveList`, naming the drive that does not fit (`properties.driveList[1].driveId`).
+/// Only the customer's own fields of a drive are kept; its state, copy status, logs and bytes
+/// are the service's.
+fn given_drives(list: &[DriveStatus]) -> Result<GivenDrives, Response> {
+    let (mut drives, mut details, mut keys) = (Vec::new(), Vec::new(), BTreeMap::new());
+    for (i, drive) in list.iter().enumerate() {
+        let Some(id) = drive.drive_id.as_deref() else {
+            return Err(invalid(format!("properties.driveList[{i}].driveId: missing")));
+        };
+        let id = DriveId::new(id).map_err(|e| invalid(format!("properties.driveList[{i}].driveId: {e}")))?;
+        drives.push(id.clone());
+        if let Some(key) = &drive.bit_locker_key {
+            keys.insert(id.clone(), key.clone());
+        }
+        if drive.manifest_file.is_some() || drive.manifest_hash.is_some() || drive.drive_header_hash.is_some()
+        {
+            details.push(DriveDetails {
+                drive_id: id,
+                manifest_file: drive.manifest_file.clone(),
+                manifest_hash: drive.manifest_hash.clone(),
+                drive_header_hash: drive.drive_header_hash.clone(),
+            });
+        }
     }
-    if p.return_shipping.is_some() {
-        out.push("returnShipping");
-    }
-    if p.delivery_package.is_some() {
-        out.push("deliveryPackage");
-    }
-    if p.log_level.is_some() {
-        out.push("logLevel");
-    }
-    if p.backup_drive_manifest.is_some() {
-        out.push("backupDriveManifest");
-    }
-    out
+    Ok((drives, details, keys))
 }
 
 /// A record as its due timers leave it at the instant a request acts at, and their events.
@@ -304,11 +317,13 @@ pub fn handle_job(
             settled.finish(answer, Write::Unchanged)
         }
         JobOperation::Update => match update(ctx, settled.record(), now, name, body) {
-            Ok((record, events)) => {
+            Ok((record, keys, events)) => {
                 let answer = view(ctx, &record, 200);
                 settled.events.extend(events);
                 settled.set(Some(record));
-                settled.finish(answer, Write::Unchanged)
+                // A new drive list brings its own BitLocker keys (R-UPDATE-4).
+                let keys = keys.map_or(Write::Unchanged, |keys| Write::Put(Box::new(keys)));
+                settled.finish(answer, keys)
             }
             Err(answer) => settled.finish(answer, Write::Unchanged),
         },
@@ -383,33 +398,7 @@ fn create(
             }
             None => return Err(invalid("properties.jobType: missing")),
         };
-        let mut drives = Vec::new();
-        let mut details = Vec::new();
-        let mut keys = BTreeMap::new();
-        for (i, drive) in given.drive_list.iter().flatten().enumerate() {
-            let Some(id) = drive.drive_id.as_deref() else {
-                return Err(invalid(format!("properties.driveList[{i}].driveId: missing")));
-            };
-            let id =
-                DriveId::new(id).map_err(|e| invalid(format!("properties.driveList[{i}].driveId: {e}")))?;
-            drives.push(id.clone());
-            if let Some(key) = &drive.bit_locker_key {
-                keys.insert(id.clone(), key.clone());
-            }
-            // Only the customer's own fields of a drive are kept; its state, copy status, logs
-            // and bytes are the service's.
-            if drive.manifest_file.is_some()
-                || drive.manifest_hash.is_some()
-                || drive.drive_header_hash.is_some()
-            {
-                details.push(DriveDetails {
-                    drive_id: id,
-                    manifest_file: drive.manifest_file.clone(),
-                    manifest_hash: drive.manifest_hash.clone(),
-                    drive_header_hash: drive.drive_header_hash.clone(),
-                });
-            }
-        }
+        let (drives, details, keys) = given_drives(given.drive_list.as_deref().unwrap_or_default())?;
         let command = Command::Create { job: request.name.clone(), job_type, drives };
         let mut job = settled.record().map(|r| r.job().clone());
         let outcome = decider::execute(&mut job, &ctx.policy, now, &command);
@@ -445,14 +434,24 @@ fn create(
     }
 }
 
-/// `PATCH`: the changed record and the events of its command, or the refusal.
+/// `PATCH`: the changed record, the new BitLocker keys if the drive list was replaced, and the
+/// events of its commands, or the refusal.
+///
+/// The core decides: the fields the body changes are one `update` command (R-UPDATE-1 to
+/// R-UPDATE-6; in `Creating` it restarts the two-week clock, R-UPDATE-7), then `state:
+/// "Shipping"` is a `ship` and `cancelRequested: true` a `cancel`. They are decided in that order
+/// on a copy of the job, and the request is all or nothing: if one is refused, nothing changes.
+/// This layer keeps the values the core does not hold (addresses, carrier, log level, tags, the
+/// drives' manifest details). Every accepted command is an event, so `systemData.lastModifiedAt`
+/// (the job's last recorded instant) moves with it; a body that changes nothing is answered 200
+/// and records nothing.
 fn update(
     ctx: &Context,
     current: Option<&Record>,
     now: Timestamp,
     name: &JobName,
     body: Option<&Value>,
-) -> Result<(Record, Vec<Event>), Response> {
+) -> Result<(Record, Option<BitLockerKeys>, Vec<Event>), Response> {
     let Some(body) = body else { return Err(invalid("body: Update Job Properties needs a body")) };
     let update: UpdateJobParameters = parse(body, "").map_err(invalid)?;
     let props = update.properties.unwrap_or_default();
@@ -477,31 +476,19 @@ fn update(
             "properties: a request either ships (state) or cancels (cancelRequested), not both",
         ));
     }
-    if props.drive_list.is_some() {
-        return Err(invalid(
-            "properties.driveList: changing drives after creation is not supported by this model",
-        ));
-    }
+    let fields = updated_fields(&props, update.tags.is_some());
+    let new_drives = props.drive_list.as_deref().map(given_drives).transpose()?;
     let Some(current) = current else {
-        return Err(refusal(&Error::JobNotFound { operation: Operation::Ship, job: name.clone() }));
+        return Err(refusal(&Error::JobNotFound { operation: Operation::Update, job: name.clone() }));
     };
-    let job = current.job();
-    let fields = updated_fields(&props);
-    if !fields.is_empty() && !fields_updatable(job.state()) {
-        return Err(error(
-            409,
-            "InvalidStateTransition",
-            format!(
-                "update of properties.{} refused for job '{name}' in state {}: the customer's addresses, carrier, \
-                 delivery package, log level and manifest backup change only in Creating or Shipping",
-                fields.join(", properties."),
-                job.state()
-            ),
-        ));
-    }
     let given = current.properties();
-    let command = if cancel {
-        Some(Command::Cancel { job: name.clone() })
+    let mut commands = Vec::new();
+    if !fields.is_empty() {
+        let drives = new_drives.as_ref().map(|(ids, _, _)| ids.clone()).unwrap_or_default();
+        commands.push(Command::Update { job: name.clone(), fields, drives });
+    }
+    if cancel {
+        commands.push(Command::Cancel { job: name.clone() });
     } else if ship {
         if props.return_address.is_none() && given.return_address.is_none() {
             return Err(invalid(
@@ -513,26 +500,27 @@ fn update(
                 "properties.deliveryPackage: needed to mark the job Shipping, in this or an earlier request",
             ));
         };
-        Some(Command::Ship {
+        commands.push(Command::Ship {
             job: name.clone(),
             carrier: package.carrier_name.clone(),
             tracking_number: package.tracking_number.clone(),
-        })
-    } else {
-        None
-    };
+        });
+    }
     let mut record = current.clone();
+    if commands.is_empty() {
+        return Ok((record, None, Vec::new()));
+    }
+    let mut job = Some(current.job().clone());
     let mut events = Vec::new();
-    if let Some(command) = command {
-        let mut job = Some(job.clone());
-        let outcome = decider::execute(&mut job, &ctx.policy, now, &command);
+    for command in &commands {
+        let outcome = decider::execute(&mut job, &ctx.policy, now, command);
         let event = outcome.result.map_err(|e| refusal(&e))?;
         events.extend(outcome.timers);
         events.push(event);
-        match job {
-            Some(job) => *record.job_mut() = job,
-            None => return Err(error(500, "InternalError", "the updated job is not there")),
-        }
+    }
+    match job {
+        Some(job) => *record.job_mut() = job,
+        None => return Err(error(500, "InternalError", "the updated job is not there")),
     }
     let p = record.properties_mut();
     p.return_address = props.return_address.or(p.return_address.take());
@@ -540,11 +528,15 @@ fn update(
     p.delivery_package = props.delivery_package.or(p.delivery_package.take());
     p.log_level = props.log_level.or(p.log_level.take());
     p.backup_drive_manifest = props.backup_drive_manifest.or(p.backup_drive_manifest.take());
+    let keys = new_drives.map(|(_, details, keys)| {
+        p.drive_list = details;
+        BitLockerKeys::new(keys)
+    });
     if update.tags.is_some() {
         record.set_tags(update.tags);
     }
     record.set_last_modified_by(ctx.config.caller.clone());
-    Ok((record, events))
+    Ok((record, keys, events))
 }
 
 /// Reads a datacenter operation aimed at a job by its ARM path: `{"op": "packageReceived" |
