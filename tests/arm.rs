@@ -1647,6 +1647,36 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
     ]
 }
 
+/// At `now`, a list, a `GET` and `listBitLockerKeys` agree on which jobs exist (each asked of
+/// its own copy of the service, so none sees what another fired).
+fn one_truth_about_existence(service: &Service, now: Timestamp) -> Result<(), TestCaseError> {
+    let mut listed = BTreeSet::new();
+    for subscription in [SUB, "other"] {
+        let list = format!("/subscriptions/{subscription}/providers/Microsoft.ImportExport/jobs");
+        let body =
+            service.clone().handle(now, &Request { method: Method::Get, path: list, body: None }).answer.body;
+        for job in body.as_ref().and_then(|b| b["value"].as_array()).into_iter().flatten() {
+            listed.insert(job["id"].as_str().unwrap_or_default().to_lowercase());
+        }
+    }
+    for record in service.records() {
+        let job = format!("{}/providers/Microsoft.ImportExport/jobs/{}", record.scope(), record.name());
+        let get =
+            service.clone().handle(now, &Request { method: Method::Get, path: job.clone(), body: None });
+        let keys = format!("{job}/listBitLockerKeys");
+        let keys = service.clone().handle(now, &Request { method: Method::Post, path: keys, body: None });
+        let in_list = listed.contains(&job.to_lowercase());
+        prop_assert_eq!(get.answer.status == 200, in_list, "GET and the list disagree on {} at {}", job, now);
+        prop_assert_eq!(
+            keys.answer.status == 200,
+            in_list,
+            "listBitLockerKeys and the list disagree on {}",
+            job
+        );
+    }
+    Ok(())
+}
+
 /// The JSON host and `Service` answer every step alike, timers included, and hold the same
 /// records afterwards, under every policy (0-day ones too) and with clocks that go back.
 #[test]
@@ -1691,6 +1721,9 @@ fn arm_a_json_record_host_answers_exactly_as_the_service() {
             let records: Vec<Record> = service.records().cloned().collect();
             prop_assert_eq!(records, host.all(), "records after step {}", i);
             prop_assert_eq!(service.next_deadline(), host.deadlines.first().map(|(at, _)| *at));
+            if *move_by < 0 || i + 1 == steps.len() {
+                one_truth_about_existence(&service, now)?;
+            }
         }
         Ok(())
     });
@@ -1744,6 +1777,13 @@ fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_
         }
         // Completed at 12:00 with 0 days of retention: removed at 12:00. The clock goes back.
         let earlier = t("2026-01-06T11:30:00Z");
+        // A list at the earlier instant does not show it either (it fires nothing: the next
+        // request on the job reports the timer).
+        let mut listed = service.clone();
+        for list in [group_jobs("g"), subscription_jobs()] {
+            let exchange = listed.handle(earlier, &Request { method: Method::Get, path: list, body: None });
+            assert_eq!(names(exchange.answer), Vec::<String>::new());
+        }
         let request = Request {
             method: first,
             path: if first == Method::Post { keys.clone() } else { p.clone() },
