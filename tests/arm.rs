@@ -1941,3 +1941,25 @@ fn r_update_4_an_arm_patch_replaces_the_drive_list_and_its_keys_in_creating_only
     assert_eq!(late.status, 409);
     assert!(late.body.unwrap()["error"]["message"].as_str().unwrap().ends_with("[R-UPDATE-4]"));
 }
+
+/// A `PATCH` that changes nothing answers the job and writes nothing.
+#[test]
+fn arm_handle_job_a_patch_that_changes_nothing_writes_nothing() {
+    let (record, keys) = created_record();
+    for body in [json!({}), json!({"properties": {}}), json!({"properties": {"state": ""}})] {
+        let answer = handle_job(
+            &context(),
+            Some(&record),
+            Some(&keys),
+            at("2026-01-06T09:00:00Z"),
+            &job_request("g", "j", JobOperation::Update),
+            Some(&body),
+        );
+        assert_eq!(answer.answer.status, 200, "{body}");
+        assert_eq!(
+            (answer.record, answer.keys, answer.events),
+            (Write::Unchanged, Write::Unchanged, vec![]),
+            "{body}"
+        );
+    }
+}

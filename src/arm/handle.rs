@@ -320,7 +320,10 @@ pub fn handle_job(
             Ok((record, keys, events)) => {
                 let answer = view(ctx, &record, 200);
                 settled.events.extend(events);
-                settled.set(Some(record));
+                // A body that changes nothing leaves the stored record as it is: no write.
+                if settled.record() != Some(&record) {
+                    settled.set(Some(record));
+                }
                 // A new drive list brings its own BitLocker keys (R-UPDATE-4).
                 let keys = keys.map_or(Write::Unchanged, |keys| Write::Put(Box::new(keys)));
                 settled.finish(answer, keys)
