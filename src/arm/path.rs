@@ -11,8 +11,9 @@
 //!
 //! - a resource group name has 1 to 90 characters, letters, digits, underscores, hyphens,
 //!   periods and parentheses, and does not end in a period (Azure's *Naming rules and
-//!   restrictions for Azure resources*, `Microsoft.Resources/resourcegroups`,
-//!   <https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules#microsoftresources>);
+//!   restrictions for Azure resources*, `Microsoft.Resources/resourcegroups`, and the
+//!   template reference of `Microsoft.Resources/resourceGroups`, whose letters and digits are
+//!   Unicode's; see `docs/arm.md`);
 //! - a subscription id has 1 to 64 ASCII letters, digits, hyphens or underscores (a GUID in
 //!   the service; this model lets tests use short ids);
 //! - a job name follows [`JobName`]'s rules.
