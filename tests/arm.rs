@@ -1963,3 +1963,53 @@ fn arm_handle_job_a_patch_that_changes_nothing_writes_nothing() {
         );
     }
 }
+
+/// The JSON blocks of `docs/arm.md`'s section on records, in order.
+fn record_examples_in_the_docs() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/arm.md")).unwrap();
+    let section = text.split("## One record per job").nth(1).expect("the section exists");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .split("```json\n")
+        .skip(1)
+        .map(|block| {
+            serde_json::from_str(block.split("```").next().unwrap_or_default()).expect("a JSON block")
+        })
+        .collect()
+}
+
+/// `docs/arm.md` shows a record and its keys exactly as a `PUT` makes them, and both read back.
+#[test]
+fn arm_record_example_in_the_docs_is_what_put_makes() {
+    let context = Context {
+        config: Config {
+            caller: Some(Caller { name: "ann@contoso.com".into(), kind: "User".into() }),
+            ..Config::default()
+        },
+        ..Context::default()
+    };
+    let body = json!({"location": "West US", "tags": {"team": "data"}, "properties": {
+        "jobType": "Import",
+        "storageAccountId": "/subscriptions/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/resourceGroups/myResourceGroup/providers/Microsoft.ClassicStorage/storageAccounts/test",
+        "logLevel": "Verbose",
+        "returnAddress": {"recipientName": "Ann", "city": "Oslo"},
+        "driveList": [{"driveId": "9CA995BB", "bitLockerKey": BITLOCKER_KEY, "manifestFile": "\\8a0c23f7.manifest", "manifestHash": "4228EC5D8E048CB9", "copyStatus": "Completed"}]
+    }});
+    let answer = handle_job(
+        &context,
+        None,
+        None,
+        at("2026-01-05T09:00:00Z"),
+        &job_request("myResourceGroup", "myJob", JobOperation::Create),
+        Some(&body),
+    );
+    let (Write::Put(record), Write::Put(keys)) = (answer.record, answer.keys) else {
+        panic!("a create writes both")
+    };
+    let examples = record_examples_in_the_docs();
+    assert_eq!(examples.len(), 2, "a record and its keys");
+    assert_eq!(serde_json::to_value(&*record).unwrap(), examples[0]);
+    assert_eq!(serde_json::to_value(&*keys).unwrap(), examples[1]);
+    assert_eq!(serde_json::from_value::<Record>(examples[0].clone()).unwrap(), *record);
+    assert_eq!(serde_json::from_value::<BitLockerKeys>(examples[1].clone()).unwrap(), *keys);
+}
