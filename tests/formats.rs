@@ -38,7 +38,10 @@ fn reads_and_writes_back<T: Serialize + DeserializeOwned>(name: &str, json: &str
 fn every_stored_form_example_reads_back_and_writes_out_unchanged() {
     let examples = examples();
     let names: BTreeSet<&str> = examples.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, BTreeSet::from(["command", "event", "job", "policy", "registry"]));
+    assert_eq!(
+        names,
+        BTreeSet::from(["arm record", "bitlocker keys", "command", "event", "job", "policy", "registry"])
+    );
     for (name, json) in &examples {
         match name.as_str() {
             "job" => reads_and_writes_back::<Job>(name, json),
@@ -46,6 +49,16 @@ fn every_stored_form_example_reads_back_and_writes_out_unchanged() {
             "command" => reads_and_writes_back::<Command>(name, json),
             "policy" => reads_and_writes_back::<Policy>(name, json),
             "registry" => reads_and_writes_back::<Registry>(name, json),
+            #[cfg(feature = "arm")]
+            "arm record" => reads_and_writes_back::<import_export_lifecycle::arm::Record>(name, json),
+            #[cfg(feature = "arm")]
+            "bitlocker keys" => {
+                reads_and_writes_back::<import_export_lifecycle::arm::BitLockerKeys>(name, json);
+                let keys: import_export_lifecycle::arm::BitLockerKeys = serde_json::from_str(json).unwrap();
+                assert!(!format!("{keys:?}").contains("238810"), "Debug never shows a key");
+            }
+            #[cfg(not(feature = "arm"))]
+            "arm record" | "bitlocker keys" => {}
             other => panic!("docs/formats.md names a form the test does not know: {other}"),
         }
     }
