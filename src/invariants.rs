@@ -2,13 +2,19 @@
 //! jobs, so that checking one against the other means something.
 
 use crate::job::{Job, MAX_DRIVES};
+use crate::policy::Policy;
+use crate::rules;
+use jiff::{SignedDuration, Timestamp};
+
 use crate::state::{DriveState, JobState, JobType};
+use crate::timer::Timer;
 
 /// The phrase of the broken history invariant (R-STAGE-1), also used when a stored job's
 /// `createdAt` or `stateEnteredAt` disagrees with its stages.
 pub(crate) const STAGES_BROKEN: &str = "its stages are not its history (Creating at createdAt, forward in order, ending in its state at stateEnteredAt)";
 
-/// Checks every invariant of `job`; the error says which one is broken.
+/// Checks every invariant of `job` that holds under any policy; the error says which one is
+/// broken.
 pub(crate) fn check(job: &Job) -> Result<(), String> {
     let fail = |what: &str| Err(format!("job '{}' in state {}: {what}", job.name, job.state));
     let drives = &job.drive_list;
@@ -18,6 +24,9 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
     for (i, d) in drives.iter().enumerate() {
         if drives[..i].iter().any(|e| e.drive_id == d.drive_id) {
             return fail("a drive id appears twice");
+        }
+        if d.bytes_succeeded > 0 && !has_copied(d.state) {
+            return fail("a drive that never started copying has bytesSucceeded");
         }
     }
     if !(job.created_at() <= job.state_entered_at() && job.state_entered_at() <= job.updated_at) {
@@ -34,6 +43,15 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
     if !(first_ok && last_ok && forward) {
         return fail(STAGES_BROKEN);
     }
+    match &job.delivery_package {
+        Some(_) if job.state == JobState::Creating => {
+            return fail("a job in Creating has no deliveryPackage: it is given when the job ships");
+        }
+        Some(p) if p.carrier_name.is_none() && p.tracking_number.is_none() => {
+            return fail("a deliveryPackage names a carrier or a tracking number");
+        }
+        Some(_) | None => {}
+    }
     let count = |pred: fn(DriveState) -> bool| drives.iter().filter(|d| pred(d.state)).count();
     let all = |pred: fn(DriveState) -> bool| count(pred) == drives.len();
     let any = |pred: fn(DriveState) -> bool| count(pred) > 0;
@@ -42,6 +60,10 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
         JobType::Import if drives.is_empty() => return fail("an import job without drives"),
         JobType::Export if !drives.is_empty() && !arrived => {
             return fail("an export job with drives before its package");
+        }
+        // An export job's drives are those its package held, Received on arrival (R-FLOW-2).
+        JobType::Export if any(|s| matches!(s, DriveState::Specified | DriveState::NeverReceived)) => {
+            return fail("an export job's drive is one its package held: never Specified nor NeverReceived");
         }
         JobType::Import | JobType::Export => {}
     }
@@ -59,7 +81,8 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
         JobState::Creating => !job.cancel_requested && all(|s| s == DriveState::Specified),
         JobState::Shipping => {
             if job.package_overdue {
-                all(|s| s == DriveState::NeverReceived)
+                // A cancelled job whose package never came ends Completed at once (R-CANCEL-9).
+                !job.cancel_requested && all(|s| s == DriveState::NeverReceived)
             } else {
                 all(|s| s == DriveState::Specified)
             }
@@ -84,16 +107,110 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
                 && (job.cancel_requested || !any(|s| s == DriveState::Received))
         }
         JobState::Completed | JobState::Closed => {
-            let nothing_left = !any(|s| s.is_at_datacenter());
-            let shape = if job.cancel_requested {
-                job.state == JobState::Completed
+            let shipped_back = any(|s| s == DriveState::ShippedBack)
+                && all(|s| matches!(s, DriveState::ShippedBack | DriveState::NeverReceived))
+                && !job.package_overdue;
+            // The package never came: every drive NeverReceived (an export job has none).
+            let never_came = job.package_overdue && all(|s| s == DriveState::NeverReceived);
+            if job.cancel_requested {
+                // Cancelled in Creating (nothing ever shipped), cancelled while its package never
+                // came (R-TIMER-2), or shipped back from Packaging (R-CANCEL-8); always Completed.
+                let in_creating = all(|s| s == DriveState::Specified)
+                    && !job.package_overdue
+                    && job.delivery_package.is_none();
+                job.state == JobState::Completed && (in_creating || never_came || shipped_back)
             } else if job.state == JobState::Completed {
-                all(|s| s == DriveState::ShippedBack)
+                // Every drive came, copied cleanly and went back (R-FLOW-6).
+                shipped_back && all(|s| s == DriveState::ShippedBack)
             } else {
-                all(|s| matches!(s, DriveState::ShippedBack | DriveState::NeverReceived))
-            };
-            nothing_left && shape
+                // Shipped back with errors (R-FLOW-6), or closed by the operators once its
+                // package was overdue long enough (R-TIMER-6).
+                shipped_back || never_came
+            }
         }
     };
     if ok { Ok(()) } else { fail("its drives or cancelRequested do not fit its state") }
+}
+
+/// Checks what `policy` decides besides: the job's instants against its timers, and a
+/// cancelled job against the cancel window. With [`check`], a job passes if and only if the
+/// rules can reach it under `policy`.
+pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
+    check(job)?;
+    let fail =
+        |what: &str| Err(format!("job '{}' in state {} under its policy: {what}", job.name, job.state));
+    let (created, entered) = (job.created_at(), job.state_entered_at());
+    // A timer due by the job's last instant fires before anything is recorded at that instant
+    // (R-TIMER-4, R-CLOCK-1); it is due at that very instant only when its period is zero days
+    // and it started counting then.
+    if let Some(deadline) = rules::deadline(job, policy) {
+        let period = match deadline.timer {
+            Timer::CreatingExpired => Some(policy.creating_expiry()),
+            Timer::NeverReceived => Some(policy.shipping_expiry()),
+            Timer::OverdueClosed => policy.overdue_close(),
+            Timer::RetentionExpired => Some(policy.retention()),
+        };
+        let zero = period == Some(SignedDuration::ZERO);
+        if deadline.at < job.updated_at || (deadline.at == job.updated_at && !zero) {
+            return fail("something is recorded at or after its own timer's deadline, which fires first");
+        }
+    }
+    let shipping = policy.shipping_expiry();
+    let after = |from: Timestamp, period: SignedDuration| from.checked_add(period).ok();
+    if job.package_overdue {
+        let overdue_at = match job.state {
+            // Overdue from stateEnteredAt + the shipping period (R-TIMER-2).
+            JobState::Shipping => after(entered, shipping).is_some_and(|at| at <= job.updated_at),
+            // Shipped no earlier than created; completed no earlier than overdue.
+            JobState::Completed => after(created, shipping).is_some_and(|at| at <= entered),
+            // Closed by the operators the closing period after it became overdue (R-TIMER-6).
+            JobState::Closed => policy
+                .overdue_close()
+                .and_then(|close| after(created, shipping).and_then(|at| after(at, close)))
+                .is_some_and(|at| at <= entered),
+            JobState::Creating | JobState::Received | JobState::Transferring | JobState::Packaging => false,
+        };
+        if !overdue_at {
+            return fail(
+                "its package is overdue before the shipping period ended, or closed before the operators close it",
+            );
+        }
+    }
+    if job.cancel_requested {
+        // Bytes, or a drive that started, mean the cancel came while copying (R-CANCEL-6).
+        let copying = job.state == JobState::Transferring
+            || job.drive_list.iter().any(|d| {
+                d.bytes_succeeded > 0
+                    || matches!(
+                        d.state,
+                        DriveState::Transferring | DriveState::Completed | DriveState::CompletedMoreInfo
+                    )
+            });
+        let in_creating = job.state == JobState::Completed
+            && !job.package_overdue
+            && job.drive_list.iter().all(|d| d.state == DriveState::Specified);
+        let window = |state| rules::cancel_window_holds(policy, state);
+        let fits = if copying {
+            window(JobState::Transferring)
+        } else if in_creating {
+            window(JobState::Creating)
+        } else {
+            window(JobState::Shipping)
+        };
+        if !fits {
+            return fail("it was cancelled in a state its cancel window does not accept");
+        }
+    }
+    Ok(())
+}
+
+/// A drive in this state may have copied bytes.
+fn has_copied(state: DriveState) -> bool {
+    match state {
+        DriveState::Transferring
+        | DriveState::Completed
+        | DriveState::CompletedMoreInfo
+        | DriveState::ShippedBack => true,
+        DriveState::Specified | DriveState::Received | DriveState::NeverReceived => false,
+    }
 }

@@ -244,6 +244,7 @@ impl<'de> Deserialize<'de> for Registry {
         let repr = RegistryRepr::<Job>::deserialize(crate::strict::Strict::object(deserializer))?;
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
+            job.check(&registry.policy).map_err(serde::de::Error::custom)?;
             if registry.jobs.contains_key(&job.name) {
                 return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
             }

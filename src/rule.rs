@@ -88,6 +88,8 @@ pub enum Rule {
     Input1,
     /// R-INPUT-2
     Input2,
+    /// R-INPUT-3
+    Input3,
     /// R-CLOCK-1
     Clock1,
     /// R-EVENT-1
@@ -136,6 +138,7 @@ impl Rule {
             Rule::Refuse1 => "R-REFUSE-1",
             Rule::Input1 => "R-INPUT-1",
             Rule::Input2 => "R-INPUT-2",
+            Rule::Input3 => "R-INPUT-3",
             Rule::Clock1 => "R-CLOCK-1",
             Rule::Event1 => "R-EVENT-1",
         }
@@ -234,6 +237,9 @@ impl Rule {
             Rule::Refuse1 => "a refused operation changes nothing",
             Rule::Input1 => {
                 "malformed input is refused with a typed error: empty or over-long names, bad characters, duplicate drive ids, more than ten drives, byte counts that overflow"
+            }
+            Rule::Input3 => {
+                "a stored job is read only if the rules can reach it under the policy: a forged or corrupted one is refused, naming what is wrong"
             }
             Rule::Input2 => {
                 "a job name is used by one job at a time: creating a job whose name is in use is refused"

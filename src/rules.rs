@@ -17,8 +17,22 @@ use crate::update::UpdateField;
 /// R-CANCEL-1, R-CANCEL-2 (and R-CANCEL-3: an accepting state accepts again): may this job be
 /// cancelled now? `Err` holds the rule that refuses it.
 pub(crate) fn cancel(job: &Job, policy: &Policy) -> Result<(), Rule> {
-    let window_open = match job.state {
-        JobState::Packaging | JobState::Completed | JobState::Closed => return Err(Rule::Cancel2),
+    match job.state {
+        JobState::Packaging | JobState::Completed | JobState::Closed => Err(Rule::Cancel2),
+        JobState::Creating | JobState::Shipping | JobState::Received | JobState::Transferring => {
+            if cancel_window_holds(policy, job.state) {
+                Ok(())
+            } else {
+                Err(Rule::Cancel1)
+            }
+        }
+    }
+}
+
+/// R-CANCEL-1: the policy's cancel window holds `state`.
+pub(crate) fn cancel_window_holds(policy: &Policy, state: JobState) -> bool {
+    match state {
+        JobState::Packaging | JobState::Completed | JobState::Closed => false,
         JobState::Creating => true,
         JobState::Shipping => match policy.cancel_window {
             CancelWindow::BeforePackaging | CancelWindow::CreatingOrShipping => true,
@@ -28,8 +42,7 @@ pub(crate) fn cancel(job: &Job, policy: &Policy) -> Result<(), Rule> {
             CancelWindow::BeforePackaging => true,
             CancelWindow::CreatingOrShipping | CancelWindow::CreatingOnly => false,
         },
-    };
-    if window_open { Ok(()) } else { Err(Rule::Cancel1) }
+    }
 }
 
 /// R-DELETE-1, R-DELETE-2: may a job in this state be deleted?

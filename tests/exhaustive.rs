@@ -67,6 +67,16 @@
 //! post-state, refusal against the registry before) would have to be smuggled into the state.
 //! The hand loop needs no dependency and checks transitions directly.
 //!
+//! # The stored-form check is complete (R-INPUT-3)
+//!
+//! Every job the walk reaches passes `Job::check` and its registry reads back from JSON. And
+//! over a bounded domain (the four shapes' drive ids, up to three drives, every state, both
+//! flags, every drive state, byte counts zero or not; drives taken as a multiset, since neither
+//! the rules nor the check tell drives apart by position), the check accepts a job at some
+//! ordering of its instants (equal or an hour apart, and the shipping period apart) with or
+//! without a delivery package exactly when the walk reaches it, up to its instants: under the
+//! default policy, and with up to two drives under each narrower cancel window.
+//!
 //! Not caught by this file: an input that makes the core loop forever (the walk hangs instead of
 //! failing).
 
@@ -82,6 +92,7 @@ use import_export_lifecycle::{
     Change, Command, DriveId, DriveState, Error, Event, Job, JobName, JobState, JobType, Policy, Registry,
     Rule, SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
 };
+use serde::Deserialize as _;
 use strum::IntoEnumIterator;
 
 const HOUR: SignedDuration = SignedDuration::from_hours(1);
@@ -271,6 +282,9 @@ enum Check {
     /// R-CLOCK-1: a command at an instant earlier than the job's last acts exactly as at the last
     /// instant, and no event is recorded before the job's last instant.
     EarlierInstant,
+    /// R-INPUT-3: every job reached, at the instants it was reached at, passes `Job::check`
+    /// under the policy, and survives its own JSON (the stored form refuses nothing reachable).
+    ReachableIsAccepted,
 }
 
 /// How a state was reached, for counterexamples.
@@ -413,6 +427,8 @@ fn row(registry: &Registry) -> Option<JobState> {
 /// What the exploration of one shape found.
 #[derive(Default)]
 struct ShapeReport {
+    /// Every job reached (visited or as a successor), up to its instants (see `Reached`).
+    reached: HashSet<Reached>,
     states: usize,
     transitions: usize,
     per_state: BTreeMap<Option<JobState>, usize>,
@@ -467,12 +483,29 @@ impl Explorer<'_> {
         let mut report = ShapeReport::default();
         while let Some(node) = queue.pop_front() {
             report.states += 1;
+            // The stored form of every state reached reads back, checked, as the same registry.
+            let stored = serde_json::to_string(&node.registry)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str::<Registry>(&text).map_err(|e| e.to_string()));
+            self.ensure(
+                Check::ReachableIsAccepted,
+                stored.as_ref() == Ok(&node.registry),
+                &node.trace,
+                || format!("the stored form does not read back: {:?}", stored.err()),
+            );
             *report.per_state.entry(row(&node.registry)).or_default() += 1;
             let successors = match node.registry.iter().next() {
                 Some(_) => self.visit_job(&node),
                 None => self.visit_removed(&node),
             };
             for (next, step, removed_at) in successors {
+                if let Some(job) = next.iter().next() {
+                    report.reached.insert(reached(job));
+                    let checked = job.check(&self.policy);
+                    self.ensure(Check::ReachableIsAccepted, checked.is_ok(), &node.trace, || {
+                        format!("{step}: reached {job:?}, refused: {checked:?}")
+                    });
+                }
                 let k = key(&next, &self.policy);
                 if seen.insert(k) {
                     let trace = Rc::new(Trace::Step(node.trace.clone(), step));
@@ -1246,4 +1279,248 @@ fn r_timer_4_every_reachable_deadline_is_the_specs_period_and_fires_exactly_then
 #[test]
 fn r_clock_1_an_earlier_instant_acts_as_the_jobs_last_in_every_reachable_state() {
     assert_holds(Check::EarlierInstant);
+}
+
+// ---------------------------------------------------------------------------------------------
+// R-INPUT-3: the stored-form check is complete. Over a bounded domain (up to three drives,
+// every state, flag and drive state, byte counts 0 or not, a delivery package or none, the
+// orderings of its instants), a job passes `Job::check` if and only if the walk above reaches
+// it, up to its instants.
+
+/// A job up to its instants, and its byte counts up to zero or not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Reached {
+    job_type: JobType,
+    state: JobState,
+    cancel_requested: bool,
+    package_overdue: bool,
+    drives: Vec<(DriveId, DriveState, bool)>,
+}
+
+fn reached(job: &Job) -> Reached {
+    canonical(Reached {
+        job_type: job.job_type(),
+        state: job.state(),
+        cancel_requested: job.cancel_requested(),
+        package_overdue: job.package_overdue(),
+        drives: job
+            .drive_list()
+            .iter()
+            .map(|d| (d.drive_id.clone(), d.state, d.bytes_succeeded > 0))
+            .collect(),
+    })
+}
+
+/// The job with its drives' (state, bytes) sorted, given to its drive ids in their order.
+fn canonical(mut job: Reached) -> Reached {
+    let mut ids: Vec<DriveId> = job.drives.iter().map(|(id, _, _)| id.clone()).collect();
+    ids.sort();
+    let mut values: Vec<(DriveState, bool)> = job.drives.iter().map(|&(_, s, b)| (s, b)).collect();
+    values.sort();
+    job.drives = ids.into_iter().zip(values).map(|(id, (s, b))| (id, s, b)).collect();
+    job
+}
+
+/// Every job of the domain, up to its instants: the shapes the walk explores, with every
+/// combination of state, flags, delivery package, drive states and zero or non-zero bytes.
+fn domain(max_drives: usize) -> Vec<Reached> {
+    let mut shapes: Vec<(JobType, Vec<DriveId>)> = SHAPES
+        .iter()
+        .filter(|s| s.job_type() == JobType::Import && s.created_drives().len() <= max_drives)
+        .map(|s| (JobType::Import, s.created_drives()))
+        .collect();
+    for n in 0..=max_drives {
+        let ids: Vec<String> = (1..=n).map(|i| format!("E{i}")).collect();
+        shapes.push((JobType::Export, ids.iter().map(|id| drive(id)).collect()));
+    }
+    let drive_values: Vec<(DriveState, bool)> =
+        DriveState::iter().flat_map(|s| [(s, false), (s, true)]).collect();
+    let mut out = Vec::new();
+    for (job_type, ids) in shapes {
+        // Every multiset of (state, bytes) over the drives, given to them in order: the check and
+        // the rules treat drives alike, so one order per multiset stands for all (the jobs
+        // reached are put in the same order by `canonical`).
+        let mut assignments: Vec<Vec<(DriveId, DriveState, bool)>> = vec![Vec::new()];
+        for id in &ids {
+            assignments = assignments
+                .into_iter()
+                .flat_map(|a| {
+                    let last = a.last().map(|&(_, s, b)| (s, b));
+                    drive_values.iter().filter(move |&&v| last.is_none_or(|l| l <= v)).map(move |&(s, b)| {
+                        let mut a = a.clone();
+                        a.push((id.clone(), s, b));
+                        a
+                    })
+                })
+                .collect();
+        }
+        for state in JobState::iter() {
+            for cancel_requested in [false, true] {
+                for package_overdue in [false, true] {
+                    for drives in &assignments {
+                        out.push(Reached {
+                            job_type,
+                            state,
+                            cancel_requested,
+                            package_overdue,
+                            drives: drives.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The JSON of `job` with instants `createdAt`, `stateEnteredAt`, `updatedAt`, a delivery
+/// package or none, and its stages: `Creating` at `createdAt`, the states `between` at
+/// `createdAt` too, then its state at `stateEnteredAt`.
+fn stored(
+    job: &Reached,
+    [created, entered, updated]: [Timestamp; 3],
+    delivery_package: bool,
+    between: &[JobState],
+) -> serde_json::Value {
+    let mut stages = vec![serde_json::json!({ "stageName": JobState::Creating, "stageTime": created })];
+    if job.state != JobState::Creating {
+        for state in between {
+            stages.push(serde_json::json!({ "stageName": state, "stageTime": created }));
+        }
+        stages.push(serde_json::json!({ "stageName": job.state, "stageTime": entered }));
+    }
+    let drives: Vec<serde_json::Value> = job
+        .drives
+        .iter()
+        .map(|(id, state, bytes)| {
+            serde_json::json!({ "driveId": id, "state": state, "bytesSucceeded": u64::from(*bytes) })
+        })
+        .collect();
+    let mut value = serde_json::json!({
+        "formatVersion": 1,
+        "name": "job",
+        "jobType": job.job_type,
+        "state": job.state,
+        "cancelRequested": job.cancel_requested,
+        "driveList": drives,
+        "packageOverdue": job.package_overdue,
+        "stages": stages,
+        "createdAt": created,
+        "stateEnteredAt": entered,
+        "updatedAt": updated,
+    });
+    if delivery_package {
+        value["deliveryPackage"] = serde_json::json!({ "carrierName": "FedEx" });
+    }
+    value
+}
+
+/// The orderings of a job's three instants the check tells apart, with the policy's distances:
+/// `createdAt` equal to or before `stateEnteredAt`, that equal to or before `updatedAt`, and
+/// the shipping period (and the operators' closing period after it) between them. The first one tried per state is the one its
+/// policy-free rules allow.
+fn instant_orderings(state: JobState) -> Vec<[Timestamp; 3]> {
+    let t = t0();
+    let first = match state {
+        JobState::Creating => [t, t, t + HOUR],
+        JobState::Completed | JobState::Closed => [t, t + HOUR, t + HOUR],
+        JobState::Shipping | JobState::Received | JobState::Transferring | JobState::Packaging => {
+            [t, t + HOUR, t + 2 * HOUR]
+        }
+    };
+    vec![
+        first,
+        [t, t, t],
+        [t, t, t + HOUR],
+        [t, t + HOUR, t + HOUR],
+        [t, t + HOUR, t + 2 * HOUR],
+        [t, t + HOUR, t + HOUR + SHIPPING_EXPIRY],
+        [t, t + HOUR + SHIPPING_EXPIRY, t + HOUR + SHIPPING_EXPIRY],
+        [t, t + HOUR + SHIPPING_EXPIRY + OVERDUE_CLOSE, t + HOUR + SHIPPING_EXPIRY + OVERDUE_CLOSE],
+    ]
+}
+
+/// Whether the check accepts `job` at some ordering of its instants, with or without a
+/// delivery package (which no rule reads; `ship` is tried both ways, and the walk keeps the
+/// first state reached). A refusal for its drives or flags holds at every ordering (those rules
+/// read no instant), so it stops the search.
+fn accepted_at_some_instants(job: &Reached, policy: &Policy) -> bool {
+    // The states between Creating and the job's: every subset, in order (the longest first).
+    let middle: Vec<JobState> =
+        JobState::iter().filter(|s| s.step() > 0 && s.step() < job.state.step()).collect();
+    let paths: Vec<Vec<JobState>> = (0..1u32 << middle.len())
+        .rev()
+        .map(|mask| {
+            middle.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect()
+        })
+        .collect();
+    for between in &paths {
+        for delivery_package in [false, true] {
+            for instants in instant_orderings(job.state) {
+                let checked = Job::deserialize(&stored(job, instants, delivery_package, between))
+                    .map_err(|e| e.to_string())
+                    .and_then(|j| j.check(policy));
+                match checked {
+                    Ok(()) => return true,
+                    Err(e)
+                        if e.contains("instants")
+                            || e.contains("under its policy")
+                            || e.contains("stages")
+                            || e.contains("deliveryPackage") => {}
+                    // A rule on its drives or flags: no instant, package or history changes it.
+                    Err(_) => return false,
+                }
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn r_input_3_the_stored_job_check_accepts_exactly_the_jobs_the_rules_reach() {
+    let report = exploration();
+    assert_complete(&Policy::default(), report, 3);
+}
+
+/// The same under the two narrower cancel windows, with up to two drives (the window rules read
+/// no count of drives; this keeps the test's time down): the check reads the window too. The
+/// walk's own checks assume the default window, so only what it reaches is read here.
+#[test]
+fn r_input_3_the_check_is_complete_under_every_cancel_window() {
+    use import_export_lifecycle::CancelWindow;
+    for cancel_window in [CancelWindow::CreatingOrShipping, CancelWindow::CreatingOnly] {
+        let policy = Policy { cancel_window, ..Policy::default() };
+        let mut report = Report::default();
+        for shape in [Shape::Import1, Shape::Import2, Shape::Export] {
+            Explorer { policy, job: name("job"), shape, report: &mut report, transitions: 0 }.explore();
+        }
+        assert_complete(&policy, &report, 2);
+    }
+}
+
+/// Over the domain, the jobs `policy`'s check accepts are exactly those `report`'s walk reached.
+fn assert_complete(policy: &Policy, report: &Report, max_drives: usize) {
+    let reachable: std::collections::BTreeSet<Reached> = report
+        .shapes
+        .values()
+        .flat_map(|r| r.reached.iter().cloned())
+        .filter(|job| job.drives.len() <= max_drives)
+        .collect();
+    let policy = *policy;
+    let domain = domain(max_drives);
+    let accepted: std::collections::BTreeSet<Reached> =
+        domain.iter().filter(|job| accepted_at_some_instants(job, &policy)).cloned().collect();
+    let forged: Vec<&Reached> = accepted.difference(&reachable).collect();
+    let refused: Vec<&Reached> = reachable.difference(&accepted).collect();
+    let few =
+        |jobs: &[&Reached]| jobs.iter().take(4).map(|j| format!("{j:?}")).collect::<Vec<_>>().join("\n  ");
+    assert!(forged.is_empty(), "{} accepted, yet no history reaches them:\n  {}", forged.len(), few(&forged));
+    assert!(refused.is_empty(), "{} reached, yet refused:\n  {}", refused.len(), few(&refused));
+    assert!(reachable.iter().all(|job| domain.contains(job)), "the domain holds every reachable job");
+    assert!(reachable.len() > 20 && domain.len() > 1_000, "{} of {}", reachable.len(), domain.len());
+}
+
+#[test]
+fn r_input_3_every_reached_job_passes_the_check_and_survives_its_stored_form() {
+    assert_holds(Check::ReachableIsAccepted);
 }

@@ -321,3 +321,98 @@ fn r_input_1_stored_arm_records_are_read_strictly() {
     assert!(serde_json::from_str::<Service>(&serde_json::json!([]).to_string()).is_err());
     assert_eq!(serde_json::from_value::<Service>(stored).unwrap(), service);
 }
+
+/// A stored registry of one job, under the default policy.
+fn registry_of(job: serde_json::Value) -> String {
+    let policy = serde_json::to_value(Policy::default()).unwrap();
+    serde_json::json!({ "formatVersion": 1, "policy": policy, "jobs": [job] }).to_string()
+}
+
+/// A stored job: `fields` over an import job in `Creating` with one drive, its stages
+/// `Creating` at `createdAt` then, past `Creating`, its state at `stateEnteredAt`.
+fn forged(fields: serde_json::Value) -> serde_json::Value {
+    let mut job: serde_json::Value = serde_json::from_str(&job_at("2026-01-05T09:00:00Z")).unwrap();
+    for (k, v) in fields.as_object().unwrap() {
+        job[k] = v.clone();
+    }
+    let mut stages = vec![serde_json::json!({"stageName": "Creating", "stageTime": job["createdAt"]})];
+    if job["state"] != "Creating" {
+        stages.push(serde_json::json!({"stageName": job["state"], "stageTime": job["stateEnteredAt"]}));
+    }
+    job["stages"] = stages.into();
+    job
+}
+
+#[test]
+fn r_input_3_forged_stored_jobs_are_refused_naming_what_is_wrong() {
+    use serde_json::json;
+    let t = |s: &str| s.to_string();
+    let drives = |list: &[(&str, &str, u64)]| {
+        list.iter()
+            .map(|(id, s, b)| json!({"driveId": id, "state": s, "bytesSucceeded": b}))
+            .collect::<Vec<_>>()
+    };
+    let cases = [
+        (
+            "bytes on a Specified drive",
+            json!({"driveList": drives(&[("D1", "Specified", 5)])}),
+            "never started copying has bytesSucceeded",
+        ),
+        (
+            "bytes on a Received drive",
+            json!({"state": "Received", "stateEnteredAt": t("2026-01-06T09:00:00Z"), "updatedAt": t("2026-01-06T09:00:00Z"),
+                   "deliveryPackage": {"carrierName": "FedEx"}, "driveList": drives(&[("D1", "Received", 5)])}),
+            "never started copying has bytesSucceeded",
+        ),
+        (
+            "a Closed uncancelled import job whose drives all NeverReceived",
+            json!({"state": "Closed", "stateEnteredAt": t("2026-01-06T09:00:00Z"), "updatedAt": t("2026-01-06T09:00:00Z"),
+                   "driveList": drives(&[("D1", "NeverReceived", 0)])}),
+            "do not fit its state",
+        ),
+        (
+            "a Completed uncancelled export job with no drives",
+            json!({"jobType": "Export", "state": "Completed", "stateEnteredAt": t("2026-01-06T09:00:00Z"),
+                   "updatedAt": t("2026-01-06T09:00:00Z"), "driveList": []}),
+            "do not fit its state",
+        ),
+        (
+            "packageOverdue an hour after shipping",
+            json!({"state": "Shipping", "packageOverdue": true, "stateEnteredAt": t("2026-01-06T09:00:00Z"),
+                   "updatedAt": t("2026-01-06T10:00:00Z"), "driveList": drives(&[("D1", "NeverReceived", 0)])}),
+            "overdue before the shipping period ended",
+        ),
+        (
+            "a Creating job whose stateEnteredAt is after createdAt",
+            json!({"stateEnteredAt": t("2026-01-10T09:00:00Z"), "updatedAt": t("2026-01-10T09:00:00Z")}),
+            "its stages are not its history",
+        ),
+        (
+            "updatedAt after the job's own removal deadline",
+            json!({"state": "Completed", "stateEnteredAt": t("2026-01-06T09:00:00Z"), "updatedAt": t("2026-04-06T09:00:00Z"),
+                   "deliveryPackage": {"carrierName": "FedEx"}, "driveList": drives(&[("D1", "ShippedBack", 5)])}),
+            "at or after its own timer's deadline",
+        ),
+        (
+            "a deliveryPackage on a Creating job",
+            json!({"deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "1"}}),
+            "a job in Creating has no deliveryPackage",
+        ),
+    ];
+    for (what, fields, phrase) in cases {
+        let job = forged(fields);
+        let e = serde_json::from_str::<Registry>(&registry_of(job.clone())).unwrap_err();
+        assert!(e.to_string().contains(phrase), "{what}: {e}");
+    }
+    // The one boundary each rule leaves: the job just before it is accepted.
+    let fine = [
+        json!({"state": "Completed", "stateEnteredAt": t("2026-01-06T09:00:00Z"), "updatedAt": t("2026-04-06T08:59:59Z"),
+               "deliveryPackage": {"carrierName": "FedEx"}, "driveList": drives(&[("D1", "ShippedBack", 5)])}),
+        json!({"state": "Shipping", "packageOverdue": true, "stateEnteredAt": t("2026-01-06T09:00:00Z"),
+               "updatedAt": t("2026-01-20T09:00:00Z"), "driveList": drives(&[("D1", "NeverReceived", 0)])}),
+    ];
+    for fields in fine {
+        let job = forged(fields);
+        serde_json::from_str::<Registry>(&registry_of(job.clone())).unwrap_or_else(|e| panic!("{job}: {e}"));
+    }
+}

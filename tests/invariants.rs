@@ -220,7 +220,9 @@ fn an_import_job_has_drives_and_an_export_job_has_none_until_its_package_arrives
 fn a_package_is_overdue_only_in_shipping_or_in_the_job_a_cancel_or_the_operators_ended_while_overdue() {
     // R-TIMER-2: the drives become NeverReceived and the job waits in Shipping.
     job(Import, Shipping).overdue().drives(&[NeverReceived, NeverReceived]).accepted();
-    job(Import, Shipping).overdue().cancelled().drives(&[NeverReceived]).accepted();
+    // A cancelled job whose package never came does not wait: it is Completed at once, whether
+    // the cancel or the timer came first (R-CANCEL-9).
+    job(Import, Shipping).overdue().cancelled().drives(&[NeverReceived]).refused(SHAPE);
     // A cancel then ends it in Completed, and it keeps the flag (R-CANCEL-9, R-TIMER-2).
     job(Import, Completed).cancelled().overdue().drives(&[NeverReceived, NeverReceived]).accepted();
     // A late package clears the flag: no later state has it, cancelled or not.
@@ -354,7 +356,14 @@ fn completed_and_closed_jobs_have_nothing_left_at_the_datacenter_and_closed_mean
     job(Import, Completed).cancelled().drives(&[Specified, Specified]).accepted();
     job(Import, Completed).cancelled().drives(&[ShippedBack, ShippedBack]).accepted();
     job(Import, Completed).cancelled().drives(&[ShippedBack, NeverReceived]).accepted();
-    job(Import, Completed).cancelled().drives(&[NeverReceived]).accepted();
+    job(Import, Completed).cancelled().overdue().drives(&[NeverReceived]).accepted();
+    // Its package never came only if it is overdue: a package always holds a drive.
+    job(Import, Completed).cancelled().drives(&[NeverReceived]).refused(SHAPE);
+    // Finished without a cancel means a drive went back: an export job had drives.
+    job(Export, Completed).refused(SHAPE);
+    job(Import, Closed).drives(&[NeverReceived, NeverReceived]).refused(SHAPE);
+    // A cancel in Creating leaves the drives Specified; a shipped-back job has none left so.
+    job(Import, Completed).cancelled().drives(&[ShippedBack, Specified]).refused(SHAPE);
     // ... never Closed (R-CANCEL-8).
     job(Import, Closed).cancelled().drives(&[ShippedBack, ShippedBack]).refused(SHAPE);
     job(Import, Closed).cancelled().drives(&[ShippedBack, NeverReceived]).refused(SHAPE);

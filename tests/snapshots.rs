@@ -122,7 +122,8 @@ fn quoted_by_a_refusal(rule: Rule) -> bool {
         | Rule::Input1
         | Rule::Input2
         | Rule::Event1 => true,
-        Rule::Cancel3
+        Rule::Input3
+        | Rule::Cancel3
         | Rule::Cancel4
         | Rule::Cancel5
         | Rule::Cancel6

@@ -350,6 +350,7 @@ impl<'de> Deserialize<'de> for Service {
             ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::strict::Strict::object(deserializer))?;
         let mut service = Service::new(repr.config, repr.policy);
         for (i, record) in repr.records.into_iter().enumerate() {
+            record.job().check(&repr.policy).map_err(|e| D::Error::custom(format!("records[{i}]: {e}")))?;
             let key = record.scope_key();
             if let Some(jobs) = service.scopes.get(&key) {
                 if jobs.scope != *record.scope() {
