@@ -20,6 +20,8 @@
 //! - [`execute`]: [`decide`] and fold in what was decided, in one step, for hosts that store
 //!   the job itself.
 //! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep.
+//! - [`read`]: fires the job's timers a command at `now` would fire first, before the host
+//!   shows the job.
 //!
 //! Every function is pure: the same job, policy, input and `now` give the same answer.
 //!
@@ -123,6 +125,18 @@ pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) ->
         fired.push(event);
     }
     fired
+}
+
+/// Before a host shows `job` at `now` (*Get Job*, *List Jobs*): fires the job's timers due by
+/// the instant a command at `now` would act at (`max(now, updatedAt)`, R-CLOCK-1), earliest
+/// first, and returns their events. A read and a command at the same `now` then agree on
+/// whether the job exists, even when the caller's clock is behind the job's history (possible
+/// only with a zero-day period).
+pub fn read(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
+    match job.as_ref().map(|j| rules::instant(j, now)) {
+        Some(at) => handle_timeout(job, policy, at),
+        None => Vec::new(),
+    }
 }
 
 /// The job's timer, if it is due by the instant a command at `now` acts on the job.

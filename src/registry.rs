@@ -159,9 +159,14 @@ impl Registry {
         Outcome { timers, result: outcome.result }
     }
 
-    /// *Get Job*: applies the timers due at `now`, then reads the job.
+    /// *Get Job*: applies the timers due at `now`, and the job's own timer if it is due by the
+    /// instant a command at `now` would act at (`max(now, updatedAt)`, R-CLOCK-1), then reads
+    /// the job. So a read and a command at the same `now` always agree on whether the job
+    /// exists, even when the caller's clock is behind the job's history; every timer fired is
+    /// in `timers`.
     pub fn get(&mut self, now: Timestamp, name: &JobName) -> Outcome<&Job> {
-        let timers = self.handle_timeout(now);
+        let mut timers = self.handle_timeout(now);
+        timers.extend(self.fire_own(now, name));
         let result = self
             .jobs
             .get(name)
@@ -170,12 +175,43 @@ impl Registry {
         Outcome { timers, result }
     }
 
-    /// *List Jobs*: applies the timers due at `now`, then lists every job, by name.
+    /// *List Jobs*: applies the timers due at `now`, and every job's own timer due by the
+    /// instant a command at `now` would act on it at (as [`get`](Registry::get) does), then
+    /// lists every job, by name.
     pub fn list(&mut self, now: Timestamp) -> Outcome<Vec<&Job>> {
-        let timers = self.handle_timeout(now);
+        let mut timers = self.handle_timeout(now);
+        // Only a job whose timer is due by its own last instant (a zero-day period that started
+        // then) is left; the common case collects nothing and allocates nothing.
+        let mut own: Vec<(Timestamp, JobName)> = self
+            .jobs
+            .values()
+            .filter_map(|job| self.due_by_own_instant(job, now).map(|d| (d.at, d.job)))
+            .collect();
+        own.sort_unstable();
+        for (_, name) in own {
+            timers.extend(self.fire_own(now, &name));
+        }
         let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         Outcome { timers, result: Ok(jobs) }
+    }
+
+    /// The job's timer, if it is due by the instant a command at `now` acts on the job at.
+    fn due_by_own_instant(&self, job: &Job, now: Timestamp) -> Option<Deadline> {
+        rules::deadline(job, &self.policy).filter(|d| d.at <= rules::instant(job, now))
+    }
+
+    /// Fires the timers of job `name` due by the instant a command at `now` acts on it at,
+    /// earliest first, as [`decider::decide`] fires them before a command.
+    fn fire_own(&mut self, now: Timestamp, name: &JobName) -> Vec<Event> {
+        let mut fired = Vec::new();
+        while let Some(job) = self.jobs.get(name) {
+            let Some(deadline) = self.due_by_own_instant(job, now) else { break };
+            let event = decide::fire(job, &deadline);
+            self.commit(&event);
+            fired.push(event);
+        }
+        fired
     }
 
     /// The job with this name as the registry stands, without applying timers: for hosts that

@@ -416,3 +416,69 @@ fn r_input_3_forged_stored_jobs_are_refused_naming_what_is_wrong() {
         serde_json::from_str::<Registry>(&registry_of(job.clone())).unwrap_or_else(|e| panic!("{job}: {e}"));
     }
 }
+
+#[test]
+fn r_gone_1_a_read_at_an_earlier_instant_agrees_with_a_command_under_a_zero_day_policy() {
+    use import_export_lifecycle::{Command, JobName, JobType, Timestamp};
+    let policy = Policy { retention_days: 0, ..Policy::default() };
+    let at = |s: &str| s.parse::<Timestamp>().unwrap();
+    let job = JobName::new("job-1").unwrap();
+    let mut registry = Registry::new(policy);
+    registry
+        .execute(
+            at("2026-01-05T09:00:00Z"),
+            &Command::Create { job: job.clone(), job_type: JobType::Export, drives: vec![] },
+        )
+        .result
+        .unwrap();
+    // A cancel in Creating completes the job at once: under a 0-day retention its timer is due
+    // at that very instant.
+    registry.execute(at("2026-01-05T10:00:00Z"), &Command::Cancel { job: job.clone() }).result.unwrap();
+    let earlier = at("2026-01-05T09:30:00Z");
+    let mut reader = registry.clone();
+    let read = reader.get(earlier, &job);
+    let command = registry.clone().execute(earlier, &Command::Delete { job: job.clone() });
+    assert_eq!(read.result.as_ref().map(|_| ()).unwrap_err().code(), "JobNotFound", "the read shows the job");
+    assert_eq!(command.result.unwrap_err().code(), "JobNotFound");
+    assert_eq!(read.timers, command.timers, "both report the timer that fired");
+    assert_eq!(read.timers.len(), 1);
+    assert!(registry.clone().list(earlier).result.unwrap().is_empty());
+}
+
+#[test]
+fn r_gone_1_no_arm_answer_shows_a_removed_job_under_a_zero_day_policy() {
+    let policy = Policy { retention_days: 0, ..Policy::default() };
+    let mut service = Service::new(Config::default(), policy);
+    let sample: Vec<&str> = include_str!("../docs/arm/sample.jsonl").lines().collect();
+    // The sample's job to its ship-back, at 2026-01-12T09:00:00Z: it is Completed, and under a
+    // 0-day retention removed at that very instant.
+    for (n, i) in [0usize, 4, 6, 7, 8, 9, 11].into_iter().enumerate() {
+        let out = import_export_lifecycle::arm::run_line(&mut service, n + 1, sample[i]).unwrap();
+        let answer: serde_json::Value = serde_json::from_str(out.last().unwrap()).unwrap();
+        assert!(
+            answer["status"].as_u64().is_none_or(|s| s < 300) && answer["ok"] != false,
+            "line {i}: {answer}"
+        );
+    }
+    let job = "/subscriptions/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/resourceGroups/myResourceGroup/providers/Microsoft.ImportExport/jobs/myJob";
+    let keys = request(
+        "2026-01-12T07:00:00Z",
+        "POST",
+        &format!("{job}/listBitLockerKeys?api-version=2021-01-01"),
+        None,
+    );
+    let out = import_export_lifecycle::arm::run_line(&mut service, 20, &keys).unwrap();
+    assert!(out.iter().any(|l| l.contains("RetentionExpired")), "the timer that fired is reported: {out:?}");
+    let answer: serde_json::Value = serde_json::from_str(out.last().unwrap()).unwrap();
+    assert_eq!(answer["status"], 404, "{answer}");
+    assert!(!out.iter().any(|l| l.contains("bitLockerKey\"")), "no key of a removed job: {out:?}");
+    for (method, path) in [
+        ("DELETE", format!("{job}?api-version=2021-01-01")),
+        ("GET", format!("{job}?api-version=2021-01-01")),
+    ] {
+        let line = request("2026-01-12T06:00:00Z", method, &path, None);
+        let out = import_export_lifecycle::arm::run_line(&mut service, 21, &line).unwrap();
+        let answer: serde_json::Value = serde_json::from_str(out.last().unwrap()).unwrap();
+        assert_eq!(answer["status"], 404, "{method}: {answer}");
+    }
+}

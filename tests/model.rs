@@ -380,10 +380,14 @@ impl Model {
         Ok(Event { at, job: job_name(name), change })
     }
 
-    /// Get: due timers, then the job as it stands. A read records nothing.
+    /// Get: due timers, then the job's own timers due by the instant a command would act at
+    /// (R-CLOCK-1: a read and a command agree on whether the job exists, R-GONE-1), then the job
+    /// as it stands. A read records nothing of its own.
     fn get(&mut self, now: Timestamp, name: &'static str) -> Expected {
         let mut timers = Vec::new();
         self.fire_due(now, &mut timers);
+        let at = self.jobs.get(name).map_or(now, |job| now.max(job.updated));
+        self.catch_up(name, at, &mut timers);
         let result = match self.jobs.get(name) {
             Some(job) => Ok(job.clone()),
             None => refuse(Operation::Get, "JobNotFound", Rule::Gone1),
@@ -391,9 +395,24 @@ impl Model {
         Expected::Get { timers, result }
     }
 
+    /// List: as `get`, for every job, the earliest own timer first.
     fn list(&mut self, now: Timestamp) -> Expected {
         let mut timers = Vec::new();
         self.fire_due(now, &mut timers);
+        let mut own: Vec<(Timestamp, &'static str)> = self
+            .jobs
+            .iter()
+            .filter_map(|(name, job)| {
+                timer_of(job, &self.policy)
+                    .filter(|(d, _)| *d <= now.max(job.updated))
+                    .map(|(d, _)| (d, *name))
+            })
+            .collect();
+        own.sort();
+        for (_, name) in own {
+            let at = self.jobs.get(name).map_or(now, |job| now.max(job.updated));
+            self.catch_up(name, at, &mut timers);
+        }
         Expected::List { timers, names: self.jobs.keys().copied().collect() }
     }
 
