@@ -1,0 +1,469 @@
+//! The HTTP face: ARM routes, the emulator's own routes (`/emulator/…`), bearer auth, limits,
+//! and one log line per request.
+//!
+//! Every refusal, whatever its cause, answers with ARM's error body
+//! `{"error": {"code", "message"}}`: 404 for a route the emulator does not serve, 413 for a body
+//! over [`MAX_BODY`], 400 for a body that is not JSON or a missing or unsupported
+//! `api-version`, 401 (`AuthenticationFailed`) without the bearer token when one is set. None of
+//! them reaches the database.
+
+// Handlers answer refusals as axum responses, early: the size of the `Err` does not matter here.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use import_export_lifecycle::arm::{self, Context, JobOperation, Route};
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::{Clock, Mode};
+use crate::host;
+use crate::readers::Readers;
+use crate::store::{self, StoreError};
+use crate::writer::Writer;
+
+/// The largest request body accepted: 1 MiB.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The `api-version`s of `Microsoft.ImportExport` the emulator answers: the service's published
+/// versions from 2016-11-01 to 2021-01-01.
+pub const API_VERSIONS: [&str; 3] = ["2016-11-01", "2020-08-01", "2021-01-01"];
+
+/// What every handler shares.
+pub struct App {
+    /// The single writer.
+    pub writer: Writer,
+    /// The readers (none with `--db :memory:`: reads go to the writer).
+    pub readers: Option<Arc<Readers>>,
+    /// Now.
+    pub clock: Arc<Clock>,
+    /// The host's configuration and the service's policy.
+    pub context: Arc<Context>,
+    /// The bearer token every request must carry, if set.
+    pub token: Option<String>,
+    /// `http://HOST:PORT`: the base of absolute `nextLink`s.
+    pub base_url: String,
+}
+
+/// The router.
+pub fn router(app: Arc<App>) -> Router {
+    let refuse_method = || async {
+        arm_error(StatusCode::METHOD_NOT_ALLOWED, "InvalidRequest", "method not allowed on this path")
+    };
+    Router::new()
+        .route("/emulator/health", get(health).fallback(refuse_method))
+        .route("/emulator/clock", get(get_clock).post(post_clock).fallback(refuse_method))
+        .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
+        .fallback(arm_route)
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
+        .layer(middleware::from_fn(log))
+        .with_state(app)
+}
+
+/// An ARM error body with `status`.
+pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
+}
+
+fn store_error(e: StoreError) -> Response {
+    tracing::error!("{e}");
+    match e {
+        StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),
+        StoreError::Sqlite(_) | StoreError::Damaged(_) => {
+            arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e.to_string())
+        }
+    }
+}
+
+/// One line per request: method, path, status, milliseconds. Never a body (keys travel there).
+async fn log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(target: "requests", "{method} {path} {} {ms:.1}ms", response.status().as_u16());
+    response
+}
+
+/// Lets a request in if no token is set, or if it carries `Authorization: Bearer TOKEN`.
+/// `GET /emulator/health` is always let in.
+async fn auth(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let Some(token) = &app.token else { return next.run(request).await };
+    if request.uri().path() == "/emulator/health" {
+        return next.run(request).await;
+    }
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|given| same(given.as_bytes(), token.as_bytes())) {
+        return next.run(request).await;
+    }
+    let mut response = arm_error(
+        StatusCode::UNAUTHORIZED,
+        "AuthenticationFailed",
+        "Authentication failed: the request needs the header `Authorization: Bearer <token>` with the emulator's --token.",
+    );
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads the body, at most [`MAX_BODY`] bytes: 413 beyond.
+async fn read_body(body: Body, declared: Option<usize>) -> Result<Bytes, Response> {
+    let too_large = || {
+        arm_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("body: more than {MAX_BODY} bytes (1 MiB)"),
+        )
+    };
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| too_large())
+}
+
+/// Parses a JSON body; an empty body is `None`.
+fn parse_json(bytes: &[u8]) -> Result<Option<Value>, Response> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: not JSON: {e}")))
+}
+
+fn declared_length(request: &Request) -> Option<usize> {
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    axum::Json(json!({"status": "ok", "now": app.clock.now().to_string(), "mode": app.clock.mode()}))
+        .into_response()
+}
+
+async fn get_clock(State(app): State<Arc<App>>) -> Response {
+    axum::Json(json!({"now": app.clock.now().to_string(), "mode": app.clock.mode()})).into_response()
+}
+
+/// `POST /emulator/clock`: `{"advanceSeconds": N}` or `{"set": RFC3339}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClockMove {
+    advance_seconds: Option<i64>,
+    set: Option<Timestamp>,
+}
+
+async fn post_clock(State(app): State<Arc<App>>, request: Request) -> Response {
+    if app.clock.mode() == Mode::System {
+        return arm_error(
+            StatusCode::CONFLICT,
+            "ClockNotVirtual",
+            "the emulator runs on the system clock; start it with --clock virtual to move time",
+        );
+    }
+    let declared = declared_length(&request);
+    let bytes = match read_body(request.into_body(), declared).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let bad = |m: String| arm_error(StatusCode::BAD_REQUEST, "InvalidRequest", m);
+    let moved: ClockMove = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return bad(format!("body: {e}; expected {{\"advanceSeconds\": N}} or {{\"set\": RFC3339}}"));
+        }
+    };
+    let target = match (moved.advance_seconds, moved.set) {
+        (Some(n), None) if n < 0 => return bad(format!("advanceSeconds: {n}; the clock only moves forward")),
+        (Some(n), None) => Target::Advance(SignedDuration::from_secs(n)),
+        (None, Some(t)) => Target::Set(t),
+        (Some(_), Some(_)) | (None, None) => {
+            return bad("body: give exactly one of advanceSeconds and set".into());
+        }
+    };
+    let context = Arc::clone(&app.context);
+    let outcome = app
+        .writer
+        .run(move |conn, ctx| {
+            let current = ctx.now();
+            let to = match target {
+                Target::Advance(d) => match current.checked_add(d) {
+                    Ok(t) => t,
+                    Err(e) => return Ok(Err(format!("advanceSeconds: {e}"))),
+                },
+                Target::Set(t) => t,
+            };
+            if to < current {
+                return Ok(Err(format!(
+                    "set: {to} is before the clock's {current}; the clock only moves forward"
+                )));
+            }
+            let mut fired = host::sweep(conn, &context, to)?;
+            fired.sort_by_key(|h| h.event.at);
+            store::set_setting(conn, "virtualNow", &to.to_string())?;
+            ctx.set_virtual_now(to);
+            Ok(Ok((to, fired)))
+        })
+        .await;
+    match outcome {
+        Ok(Ok((now, fired))) => {
+            axum::Json(json!({"now": now.to_string(), "mode": Mode::Virtual, "fired": fired})).into_response()
+        }
+        Ok(Err(message)) => bad(message),
+        Err(e) => store_error(e),
+    }
+}
+
+enum Target {
+    Advance(SignedDuration),
+    Set(Timestamp),
+}
+
+/// `POST /emulator/datacenter`: `{"path": ".../jobs/{name}", "op": ..., ...}`.
+async fn datacenter(State(app): State<Arc<App>>, request: Request) -> Response {
+    let declared = declared_length(&request);
+    let bytes = match read_body(request.into_body(), declared).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let refused = |status: StatusCode, code: &str, message: String| {
+        (status, axum::Json(json!({"ok": false, "error": {"code": code, "message": message}})))
+            .into_response()
+    };
+    let value = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", "body: a JSON object".into()),
+        Err(e) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: not JSON: {e}")),
+    };
+    let mut fields = value;
+    if fields.contains_key("at") {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "at: the emulator's clock says when; move it with POST /emulator/clock".into(),
+        );
+    }
+    let path = match fields.remove("path") {
+        Some(Value::String(path)) => path,
+        Some(_) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", "path: a string".into()),
+        None => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", "path: missing".into()),
+    };
+    let (scope, command) = match arm::datacenter_command(&path, &Value::Object(fields)) {
+        Ok(parsed) => parsed,
+        Err(body) => {
+            let code = body.code.unwrap_or_else(|| "InvalidRequest".into());
+            return refused(status_of(&code), &code, body.message.unwrap_or_default());
+        }
+    };
+    let context = Arc::clone(&app.context);
+    match app.writer.run(move |conn, ctx| host::datacenter(conn, ctx, &context, &scope, &command)).await {
+        Ok(Ok(())) => axum::Json(json!({"ok": true})).into_response(),
+        Ok(Err(body)) => {
+            let code = body.code.unwrap_or_else(|| "InternalError".into());
+            refused(status_of(&code), &code, body.message.unwrap_or_default())
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+/// The status of a refusal by its code, as the ARM layer maps the core's codes.
+fn status_of(code: &str) -> StatusCode {
+    match code {
+        "JobNotFound" => StatusCode::NOT_FOUND,
+        "InvalidRequest" | "DriveNotFound" => StatusCode::BAD_REQUEST,
+        "InternalError" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+/// Whether `path` (without its query) has the shape of an Import/Export ARM path; anything else
+/// is a route the emulator does not serve (404). Names are the ARM layer's to check.
+fn is_arm_shape(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
+    match segments.as_slice() {
+        ["", subs, _, rgs, _, providers, ns, jobs, rest @ ..] => {
+            is(subs, "subscriptions")
+                && is(rgs, "resourceGroups")
+                && is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(jobs, "jobs")
+                && match rest {
+                    [] | [_] => true,
+                    [_, action] => is(action, "listBitLockerKeys"),
+                    _ => false,
+                }
+        }
+        ["", subs, _, providers, ns, jobs] => {
+            is(subs, "subscriptions")
+                && is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(jobs, "jobs")
+        }
+        _ => false,
+    }
+}
+
+/// Checks `api-version`: given once, and one the emulator answers.
+fn check_api_version(query: &str) -> Result<(), Response> {
+    let versions: Vec<String> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .filter(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+        .map(|(_, v)| v.replace("%2D", "-").replace("%2d", "-"))
+        .collect();
+    let supported = API_VERSIONS.join(", ");
+    match versions.as_slice() {
+        [] => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            format!(
+                "The api-version query parameter (?api-version=) is required for all requests. Supported: {supported}."
+            ),
+        )),
+        [version] if API_VERSIONS.contains(&version.as_str()) => Ok(()),
+        [version] => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            format!(
+                "api-version {:?} is not supported by Microsoft.ImportExport here. Supported: {supported}.",
+                version.chars().take(40).collect::<String>()
+            ),
+        )),
+        _ => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            "api-version: given more than once",
+        )),
+    }
+}
+
+/// Every route that is not the emulator's own: the ARM API, or 404.
+async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    if !is_arm_shape(&path) {
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "no route {path:?}: the emulator serves /subscriptions/{{sub}}[/resourceGroups/{{rg}}]/providers/Microsoft.ImportExport/jobs… and /emulator/…"
+            ),
+        );
+    }
+    if let Err(r) = check_api_version(request.uri().query().unwrap_or("")) {
+        return r;
+    }
+    let method = match *request.method() {
+        Method::GET => arm::Method::Get,
+        Method::PUT => arm::Method::Put,
+        Method::PATCH => arm::Method::Patch,
+        Method::DELETE => arm::Method::Delete,
+        Method::POST => arm::Method::Post,
+        ref other => {
+            return arm_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "InvalidRequest",
+                format!("method {other} is not allowed on this path"),
+            );
+        }
+    };
+    let path_and_query = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path);
+    let declared = declared_length(&request);
+    let bytes = match read_body(request.into_body(), declared).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let body = match parse_json(&bytes) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let arm_request = arm::Request { method, path: path_and_query, body };
+    let route = match arm::route(&arm_request) {
+        Ok(route) => route,
+        Err(response) => return to_http(&app, response),
+    };
+    let answer = match route {
+        Route::Job(job) => match job.operation {
+            JobOperation::Get | JobOperation::ListBitLockerKeys => read_job(&app, job).await,
+            JobOperation::Create | JobOperation::Update | JobOperation::Delete => {
+                let context = Arc::clone(&app.context);
+                app.writer
+                    .run(move |conn, ctx| host::job(conn, ctx, &context, &job, arm_request.body.as_ref()))
+                    .await
+            }
+        },
+        Route::List(list) => read_list(&app, list).await,
+    };
+    match answer {
+        Ok(response) => to_http(&app, response),
+        Err(e) => store_error(e),
+    }
+}
+
+/// A read: from a reader if nothing is due, else from the writer (which fires the timer).
+async fn read_job(app: &App, job: arm::JobRequest) -> Result<arm::Response, StoreError> {
+    if let Some(readers) = &app.readers {
+        let (context, now, request) = (Arc::clone(&app.context), app.clock.now(), job.clone());
+        if let Some(answer) = readers.run(move |conn| host::read_job(conn, &context, now, &request)).await? {
+            return Ok(answer);
+        }
+    }
+    let context = Arc::clone(&app.context);
+    app.writer.run(move |conn, ctx| host::job(conn, ctx, &context, &job, None)).await
+}
+
+/// A list page: from a reader once no timer is due (the writer fires due ones first).
+async fn read_list(app: &App, list: arm::ListRequest) -> Result<arm::Response, StoreError> {
+    for _ in 0..8 {
+        let context = Arc::clone(&app.context);
+        let request = list.clone();
+        let page = match &app.readers {
+            Some(readers) => {
+                let now = app.clock.now();
+                readers.run(move |conn| host::read_list(conn, &context, now, &request)).await?
+            }
+            None => {
+                app.writer.run(move |conn, ctx| host::read_list(conn, &context, ctx.now(), &request)).await?
+            }
+        };
+        if let Some(page) = page {
+            return Ok(page);
+        }
+        // Some timer is due: let the writer fire it (it sweeps before every group), then read.
+        app.writer.run(|_, _| Ok(())).await?;
+    }
+    Err(StoreError::Unavailable("timers kept coming due while listing; try again".into()))
+}
+
+/// An ARM answer on the wire. A `nextLink` becomes an absolute URL on this emulator.
+fn to_http(app: &App, response: arm::Response) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match response.body {
+        None => status.into_response(),
+        Some(mut body) => {
+            if let Some(Value::String(link)) = body.get_mut("nextLink") {
+                if link.starts_with('/') {
+                    *link = format!("{}{link}", app.base_url);
+                }
+            }
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}

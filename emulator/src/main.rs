@@ -1,0 +1,233 @@
+//! `import-export-emulator`: a local Azure Import/Export service. It answers the ARM API over
+//! HTTP with the `import_export_lifecycle` crate's pure functions, keeps one SQLite row per job
+//! (committed before any answer is sent), and runs on the machine's clock or on a virtual one
+//! that tests move. See `docs/emulator.md`.
+
+#![forbid(unsafe_code)]
+
+mod clock;
+mod host;
+mod http;
+mod readers;
+mod store;
+mod writer;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use import_export_lifecycle::arm::Context;
+use jiff::Timestamp;
+use tokio::sync::watch;
+
+use crate::clock::{Clock, Mode};
+use crate::http::App;
+use crate::readers::Readers;
+use crate::store::{Location, StoreError};
+use crate::writer::Writer;
+
+/// A local Azure Import/Export emulator: the ARM API over HTTP, durable in SQLite, with a
+/// clock tests can move.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port). Without --token, anyone who can reach
+    /// it is let in: keep it on loopback.
+    #[arg(long, default_value = "127.0.0.1:8700")]
+    listen: String,
+    /// The SQLite file (created if absent), or `:memory:` for a database that ends with the
+    /// process.
+    #[arg(long, default_value = "import-export-emulator.sqlite3")]
+    db: String,
+    /// `system`: the machine's clock. `virtual`: stands still until POST /emulator/clock moves it.
+    #[arg(long, value_enum, default_value_t = Mode::System)]
+    clock: Mode,
+    /// Where a virtual clock starts (RFC 3339) on a new database (default: now). On a database
+    /// that has a virtual time already, it may only move the clock forward.
+    #[arg(long)]
+    start: Option<Timestamp>,
+    /// A bearer token every request must carry (`Authorization: Bearer TOKEN`).
+    #[arg(long)]
+    token: Option<String>,
+}
+
+/// How many reader threads answer reads beside the writer.
+const READERS: usize = 4;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("import-export-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("import-export-emulator: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let location = Location::parse(&args.db);
+    let started = std::time::Instant::now();
+    let conn = store::open_writer(&location).map_err(|e| format!("--db {}: {e}", args.db))?;
+    let stored_now =
+        match store::get_setting(&conn, "virtualNow").map_err(|e| e.to_string())? {
+            Some(text) => Some(text.parse::<Timestamp>().map_err(|e| {
+                format!("--db {}: emulator.virtualNow: {text:?} is not RFC 3339: {e}", args.db)
+            })?),
+            None => None,
+        };
+    let start = match (args.clock, stored_now, args.start) {
+        (Mode::Virtual, Some(stored), Some(start)) if start < stored => {
+            return Err(format!(
+                "--start {start}: the database's virtual clock is already at {stored}; it only moves forward"
+            ));
+        }
+        (Mode::Virtual, Some(stored), _) => stored,
+        (_, _, Some(start)) => start,
+        (_, _, None) => clock::system_now(),
+    };
+    let clock = Arc::new(Clock::new(args.clock, start));
+    let context = Arc::new(Context::default());
+    let (deadlines_tx, deadlines_rx) = watch::channel(None);
+    let (writer, writer_thread) = Writer::start(conn, Arc::clone(&clock), Arc::clone(&context), deadlines_tx);
+    let readers = match &location {
+        Location::File(path) => {
+            Some(Arc::new(Readers::start(path, READERS).map_err(|e| format!("--db {}: {e}", args.db))?))
+        }
+        Location::Memory => None,
+    };
+
+    // Rebuild: fire every timer that came due while the emulator was down (each at its own
+    // deadline), move a virtual clock to --start if asked, and remember the virtual time.
+    let mode = args.clock;
+    let move_to = args.start.filter(|s| stored_now.is_some_and(|stored| *s > stored));
+    let ctx_for_start = Arc::clone(&context);
+    writer
+        .run(move |conn, ctx| {
+            if mode == Mode::Virtual {
+                if let Some(to) = move_to {
+                    host::sweep(conn, &ctx_for_start, to)?;
+                    ctx.set_virtual_now(to);
+                }
+                store::set_setting(conn, "virtualNow", &ctx.now().to_string())?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .map_err(|e| format!("--db {}: {e}", args.db))?;
+    tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let address = listener.local_addr().map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let base_url = format!("http://{address}");
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on {base_url}");
+        let _ = stdout.flush();
+    }
+
+    let timers = match mode {
+        Mode::System => Some(tokio::spawn(sleep_to_deadlines(writer.clone(), deadlines_rx))),
+        Mode::Virtual => None,
+    };
+    let app = Arc::new(App {
+        writer: writer.clone(),
+        readers: readers.clone(),
+        clock,
+        context,
+        token: args.token,
+        base_url,
+    });
+    let served = axum::serve(listener, http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
+    tracing::info!("shutting down: in-flight requests are done, closing the database");
+    if let Some(task) = timers {
+        task.abort();
+        let _ = task.await;
+    }
+    drop(writer);
+    if let Some(readers) = readers {
+        readers.stop();
+    }
+    writer_thread.join();
+    tracing::info!("database closed");
+    served.map_err(|e| format!("serving: {e}"))
+}
+
+/// In `system` mode: sleeps until the earliest deadline, then lets the writer fire what is due
+/// (it sweeps before every group), and again.
+async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Option<i64>>) {
+    loop {
+        let next = *deadlines.borrow_and_update();
+        match next {
+            None => {
+                if deadlines.changed().await.is_err() {
+                    return;
+                }
+            }
+            Some(ms) => {
+                let now_ms = clock::system_now().as_millisecond();
+                // The column rounds down: wake one millisecond after, when the exact deadline
+                // has passed.
+                let wait = Duration::from_millis(u64::try_from(ms + 1 - now_ms).unwrap_or(0));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {
+                        if let Err(e) = writer.run(|_, _| Ok(())).await {
+                            tracing::error!("firing due timers: {e}");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                        // A deadline that did not move (nothing fired) is not retried at once.
+                        if *deadlines.borrow() == Some(ms) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    changed = deadlines.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
