@@ -1,0 +1,196 @@
+//! Starting the emulator binary for a test, and talking to it over HTTP.
+
+#![allow(dead_code, reason = "each test file uses its own part of this module")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+
+/// The test clock's origin.
+pub const T0: &str = "2026-01-05T09:00:00Z";
+/// Every ARM request's query.
+pub const V: &str = "api-version=2021-01-01";
+
+/// A running emulator, killed when dropped.
+pub struct Emulator {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its database file.
+    pub db: PathBuf,
+    agent: ureq::Agent,
+    token: Option<String>,
+}
+
+/// A fresh folder for one test's database.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "iee-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts the binary with `args` on port 0 and a database at `db`; waits for its first line.
+pub fn start(db: &Path, args: &[&str]) -> Emulator {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the emulator starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line {line:?} is not `listening on http://HOST:PORT`"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{url}");
+    let token = args.iter().position(|a| *a == "--token").map(|i| args[i + 1].to_string());
+    Emulator { child: Some(child), url, db: db.to_path_buf(), agent: agent(), token }
+}
+
+/// Starts a virtual-clock emulator at [`T0`] on a fresh database.
+pub fn start_virtual(name: &str) -> Emulator {
+    start(&fresh_dir(name).join("db.sqlite3"), &["--clock", "virtual", "--start", T0])
+}
+
+/// An HTTP client that returns every status as a response.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// A job's ARM path.
+pub fn job_path(rg: &str, name: &str) -> String {
+    format!("/subscriptions/sub-1/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs/{name}")
+}
+
+/// The REST specification's CreateJob example body, with one drive (`9CA995BB`).
+pub fn create_body() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/azure-rest-2021-01-01/CreateJob.json"
+    ))
+    .unwrap();
+    let example: Value = serde_json::from_str(&text).unwrap();
+    example["parameters"]["body"].clone()
+}
+
+/// The example's delivery package, for a ship.
+pub fn ship_body() -> Value {
+    serde_json::json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "123456789", "driveCount": 1, "shipDate": "2026-01-06"}}})
+}
+
+impl Emulator {
+    /// Sends `method` to `path` (with the api-version added if it has no query) and `body`;
+    /// returns the status and the JSON body (`Null` if empty).
+    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else if path.contains('?') || path.starts_with("/emulator") {
+            format!("{}{path}", self.url)
+        } else {
+            format!("{}{path}?{V}", self.url)
+        };
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
+        self.raw(method, &url, bytes.as_deref(), self.token.as_deref())
+    }
+
+    /// Sends raw bytes; returns the status and the JSON body (`Null` if empty).
+    pub fn raw(&self, method: &str, url: &str, body: Option<&[u8]>, token: Option<&str>) -> (u16, Value) {
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header("Content-Type", "application/json");
+        }
+        let request = request.body(body.map(<[u8]>::to_vec).unwrap_or_default()).unwrap();
+        let mut response = self.agent.run(request).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// Moves the virtual clock; returns the answer.
+    pub fn advance(&self, seconds: i64) -> Value {
+        let (status, body) =
+            self.call("POST", "/emulator/clock", Some(&serde_json::json!({"advanceSeconds": seconds})));
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// A datacenter operation.
+    pub fn datacenter(&self, path: &str, op: Value) -> (u16, Value) {
+        let mut op = op;
+        op["path"] = Value::String(path.to_string());
+        self.call("POST", "/emulator/datacenter", Some(&op))
+    }
+
+    /// Every row of the database, as text: what "nothing changed" compares.
+    pub fn dump(&self) -> Vec<String> {
+        dump(&self.db)
+    }
+
+    /// Stops the process with SIGKILL (no cleanup at all).
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the process with SIGTERM and waits for it to exit; returns whether it exited 0.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return false };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Every row of the database at `db`, as text.
+pub fn dump(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("jobs", "subscription, resource_group, name"),
+        ("bitlocker_keys", "subscription, resource_group, name"),
+        ("emulator", "key"),
+    ] {
+        let mut statement = conn.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+        let columns = statement.column_count();
+        let rows = statement
+            .query_map([], |row| {
+                let mut line = format!("{table}:");
+                for i in 0..columns {
+                    let value: rusqlite::types::Value = row.get(i)?;
+                    line.push_str(&format!(" {value:?}"));
+                }
+                Ok(line)
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! The server itself: its first line, health, auth, api-version, routes and limits. Every
+//! refusal answers ARM's error body and leaves the database exactly as it was.
+
+mod common;
+
+use common::{create_body, fresh_dir, job_path, start, start_virtual};
+use serde_json::{Value, json};
+
+/// What is sent, to which URL, with which body, and the status and code expected.
+type Case = (&'static str, String, Option<Vec<u8>>, u16, &'static str);
+
+/// `status` and `code` from an ARM error body.
+fn code(answer: &(u16, Value)) -> (u16, Option<&str>) {
+    (answer.0, answer.1["error"]["code"].as_str())
+}
+
+#[test]
+fn health_and_the_first_line() {
+    // `start` checks the first line: `listening on http://127.0.0.1:PORT`, PORT not 0.
+    let emu = start(&fresh_dir("health").join("db.sqlite3"), &[]);
+    let (status, body) = emu.call("GET", "/emulator/health", None);
+    assert_eq!((status, &body["status"], &body["mode"]), (200, &json!("ok"), &json!("system")));
+    let (status, clock) = emu.call("GET", "/emulator/clock", None);
+    assert_eq!((status, &clock["mode"]), (200, &json!("system")));
+    assert!(clock["now"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+}
+
+#[test]
+fn malformed_requests_are_refused_with_arm_bodies_and_change_nothing() {
+    let emu = start_virtual("malformed");
+    let path = job_path("rg", "keep");
+    assert_eq!(emu.call("PUT", &path, Some(&create_body())).0, 201);
+    let before = emu.dump();
+    let url = |p: &str| format!("{}{p}", emu.url);
+    let body = serde_json::to_vec(&create_body()).unwrap();
+    let new = job_path("rg", "new");
+    let cases: Vec<Case> = vec![
+        ("unknown route", url("/nothing/here"), None, 404, "NotFound"),
+        (
+            "other provider",
+            url(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/jobs/x?api-version=2021-01-01",
+            ),
+            None,
+            404,
+            "NotFound",
+        ),
+        ("too many segments", url(&format!("{new}/a/b?api-version=2021-01-01")), None, 404, "NotFound"),
+        ("no api-version", url(&new), Some(body.clone()), 400, "MissingApiVersionParameter"),
+        (
+            "unsupported api-version",
+            url(&format!("{new}?api-version=2019-01-01")),
+            Some(body.clone()),
+            400,
+            "InvalidApiVersionParameter",
+        ),
+        (
+            "api-version twice",
+            url(&format!("{new}?api-version=2021-01-01&api-version=2016-11-01")),
+            Some(body.clone()),
+            400,
+            "InvalidApiVersionParameter",
+        ),
+        (
+            "not JSON",
+            url(&format!("{new}?api-version=2021-01-01")),
+            Some(b"{\"location\": ".to_vec()),
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "not UTF-8",
+            url(&format!("{new}?api-version=2021-01-01")),
+            Some(vec![0xff, 0xfe, b'{']),
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "deeply nested",
+            url(&format!("{new}?api-version=2021-01-01")),
+            Some(format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes()),
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "wrong method",
+            url(&format!("{new}/listBitLockerKeys?api-version=2021-01-01")),
+            None,
+            405,
+            "InvalidRequest",
+        ),
+        (
+            "bad name",
+            url(&format!("{}?api-version=2021-01-01", job_path("rg", "a%2Fb"))),
+            Some(body.clone()),
+            400,
+            "InvalidRequest",
+        ),
+    ];
+    for (what, url, body, status, expected) in cases {
+        let method = match what {
+            "wrong method" => "GET",
+            "unknown route" | "other provider" | "too many segments" => "GET",
+            _ => "PUT",
+        };
+        let answer = emu.raw(method, &url, body.as_deref(), None);
+        assert_eq!(code(&answer), (status, Some(expected)), "{what}: {}", answer.1);
+        assert_eq!(emu.dump(), before, "{what} changed the database");
+    }
+    // Over 1 MiB: refused on the declared length before any byte is read, or once 1 MiB has
+    // been read from a body whose length was not declared.
+    let put = format!("{new}?api-version=2021-01-01");
+    for chunked in [false, true] {
+        let answer = oversized(&emu.url, &put, chunked);
+        assert!(answer.starts_with("HTTP/1.1 413"), "chunked {chunked}: {answer}");
+        assert!(answer.contains("\"code\":\"RequestEntityTooLarge\""), "{answer}");
+        assert_eq!(emu.dump(), before, "an oversized body changed the database");
+    }
+    // A method ARM does not use.
+    let answer = emu.raw("OPTIONS", &url(&format!("{path}?api-version=2021-01-01")), None, None);
+    assert_eq!(code(&answer), (405, Some("InvalidRequest")));
+    // Every published api-version is accepted.
+    for version in ["2016-11-01", "2020-08-01", "2021-01-01"] {
+        let answer = emu.raw("GET", &url(&format!("{path}?api-version={version}")), None, None);
+        assert_eq!(answer.0, 200, "{version}");
+    }
+    assert_eq!(emu.dump(), before);
+}
+
+#[test]
+fn with_a_token_only_its_bearer_gets_in() {
+    let emu = start(&fresh_dir("auth").join("db.sqlite3"), &["--clock", "virtual", "--token", "s3cret"]);
+    let url = format!("{}{}?api-version=2016-11-01", emu.url, job_path("rg", "a"));
+    let body = serde_json::to_vec(&create_body()).unwrap();
+    let before = emu.dump();
+    for token in [None, Some("wrong"), Some("s3cret2"), Some("S3CRET"), Some("")] {
+        let answer = emu.raw("PUT", &url, Some(&body), token);
+        assert_eq!(code(&answer), (401, Some("AuthenticationFailed")), "{token:?}");
+        let answer =
+            emu.raw("POST", &format!("{}/emulator/clock", emu.url), Some(b"{\"advanceSeconds\": 5}"), token);
+        assert_eq!(code(&answer), (401, Some("AuthenticationFailed")), "the clock is guarded too");
+    }
+    assert_eq!(emu.dump(), before, "a refused caller changes nothing");
+    // Health stays open; the right token gets in.
+    assert_eq!(emu.raw("GET", &format!("{}/emulator/health", emu.url), None, None).0, 200);
+    assert_eq!(emu.raw("PUT", &url, Some(&body), Some("s3cret")).0, 201);
+    assert_eq!(emu.raw("GET", &url, None, Some("s3cret")).0, 200);
+}
+
+#[test]
+fn without_a_token_any_caller_gets_in() {
+    let emu = start_virtual("noauth");
+    let url = format!("{}{}?api-version=2016-11-01", emu.url, job_path("rg", "a"));
+    let body = serde_json::to_vec(&create_body()).unwrap();
+    assert_eq!(emu.raw("PUT", &url, Some(&body), None).0, 201);
+    assert_eq!(emu.raw("GET", &url, None, Some("anything")).0, 200);
+}
+
+#[test]
+fn sigterm_closes_the_database_cleanly() {
+    let mut emu = start_virtual("sigterm");
+    assert_eq!(emu.call("PUT", &job_path("rg", "a"), Some(&create_body())).0, 201);
+    assert!(emu.terminate(), "exit status 0 after SIGTERM");
+    let wal = emu.db.with_extension("sqlite3-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "the WAL is checkpointed on close");
+    let again = start(&emu.db, &["--clock", "virtual"]);
+    assert_eq!(again.call("GET", &job_path("rg", "a"), None).0, 200);
+}
+
+#[test]
+fn memory_database_serves_reads_from_the_writer() {
+    let emu = common::start(std::path::Path::new(":memory:"), &["--clock", "virtual", "--start", common::T0]);
+    let path = job_path("rg", "m");
+    assert_eq!(emu.call("PUT", &path, Some(&create_body())).0, 201);
+    assert_eq!(emu.call("GET", &path, None).0, 200);
+    let (status, page) = emu.call("GET", "/subscriptions/sub-1/providers/Microsoft.ImportExport/jobs", None);
+    assert_eq!((status, page["value"].as_array().map(Vec::len)), (200, Some(1)));
+}
+
+/// Sends a PUT whose body is over 1 MiB over a raw socket (the server answers before reading
+/// it all, which a regular client reports as a broken pipe); returns the raw answer.
+fn oversized(base: &str, path: &str, chunked: bool) -> String {
+    use std::io::{Read, Write};
+    let address = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let size = (1 << 20) + 1;
+    let head = if chunked {
+        format!(
+            "PUT {path} HTTP/1.1\r\nHost: {address}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+    } else {
+        format!(
+            "PUT {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    stream.write_all(head.as_bytes()).unwrap();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            if chunked {
+                let chunk = vec![b' '; 64 * 1024];
+                for _ in 0..(size / chunk.len() + 1) {
+                    let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                    if stream.write_all(&framed).is_err() {
+                        return;
+                    }
+                }
+                let _ = stream.write_all(b"0\r\n\r\n");
+            }
+        })
+    };
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let _ = writer.join();
+    String::from_utf8_lossy(&answer).into_owned()
+}
