@@ -89,12 +89,17 @@ fn write_back(
     Ok(())
 }
 
-/// Logs what happened to a job (never a key: events carry none).
+/// Logs what happened to a job (never a key: events carry none): a timer that fired at `info`
+/// (nothing else tells of it), a request's own event at `debug` (its request line tells of it).
 fn log_events(id: &str, events: &[Event]) -> Vec<Happened> {
     events
         .iter()
         .map(|event| {
-            tracing::info!(target: "events", job = %id, at = %event.at, change = ?event.change, "event");
+            if event.timer().is_some() {
+                tracing::info!(target: "events", job = %id, at = %event.at, change = ?event.change, "timer fired");
+            } else {
+                tracing::debug!(target: "events", job = %id, at = %event.at, change = ?event.change, "event");
+            }
             Happened { id: id.to_string(), event: event.clone() }
         })
         .collect()
