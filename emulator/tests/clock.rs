@@ -155,3 +155,37 @@ fn a_restart_resumes_the_virtual_clock_and_start_moves_it_forward() {
     let emu = start(&db, &["--clock", "virtual", "--start", "2026-02-01T00:00:00Z"]);
     assert_eq!(emu.call("GET", &path, None).0, 404, "expired on 2026-01-19 while the clock jumped");
 }
+
+/// The machine's time, shifted by `seconds`, as RFC 3339 (to prepare jobs whose deadlines fall
+/// near the real now).
+fn real_now_plus(seconds: i64) -> String {
+    #[allow(clippy::disallowed_methods, reason = "the system clock is what this test is about")]
+    let now = jiff::Timestamp::now();
+    (now + jiff::SignedDuration::from_secs(seconds)).to_string()
+}
+
+/// Rows of the `jobs` table.
+fn job_rows(db: &std::path::Path) -> usize {
+    common::dump(db).iter().filter(|row| row.starts_with("jobs:")).count()
+}
+
+#[test]
+fn on_the_system_clock_timers_fire_on_their_own_and_at_startup() {
+    let db = fresh_dir("system-timers").join("db.sqlite3");
+    // Two jobs made on a virtual clock: one whose 14 days in Creating ended a day ago, one whose
+    // end comes 2 seconds from now.
+    let mut emu = start(&db, &["--clock", "virtual", "--start", &real_now_plus(-15 * DAY)]);
+    assert_eq!(emu.call("PUT", &job_path("rg", "overdue"), Some(&create_body())).0, 201);
+    emu.call("POST", "/emulator/clock", Some(&json!({"set": real_now_plus(-14 * DAY + 2)})));
+    assert_eq!(emu.call("PUT", &job_path("rg", "soon"), Some(&create_body())).0, 201);
+    assert!(emu.terminate());
+    assert_eq!(job_rows(&db), 2);
+
+    // On the system clock: the overdue timer fires before the emulator listens, the other one
+    // when its deadline comes, with no request to trigger it.
+    let emu = start(&db, &[]);
+    assert_eq!(job_rows(&db), 1, "the overdue job expired at startup");
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert_eq!(job_rows(&db), 0, "the deadline task fired the other timer on its own");
+    drop(emu);
+}
