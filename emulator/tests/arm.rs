@@ -93,8 +93,11 @@ fn every_operation_in_every_state() {
         if *state == "Creating" {
             let (status, body) = emu.call("PATCH", &path, Some(&ship_body()));
             assert_eq!((status, body["properties"]["state"].as_str()), (200, Some("Shipping")), "{body}");
-        } else {
+        } else if *state == "Shipping" {
             refused(&emu, "PATCH", &path, Some(&ship_body()), 409, "InvalidStateTransition");
+        } else {
+            // The delivery package may change only in Creating and Shipping (R-UPDATE-2).
+            refused(&emu, "PATCH", &path, Some(&ship_body()), 409, "UpdateNotAllowed");
         }
 
         // Cancel: accepted before Packaging (R-CANCEL-1), refused from Packaging on (R-CANCEL-2).
