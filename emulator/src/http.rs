@@ -65,6 +65,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
         .fallback(arm_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
+        .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
         .with_state(app)
 }
@@ -93,6 +94,18 @@ async fn log(request: Request, next: Next) -> Response {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(target: "requests", "{method} {path} {} {ms:.1}ms", response.status().as_u16());
     response
+}
+
+/// Reads the whole body (at most [`MAX_BODY`]: 413 beyond) before anything answers, so that a
+/// refusal that does not need the body (401, 404, a bad `api-version`) still leaves the
+/// connection clean for the client's next request on it.
+async fn buffer(request: Request, next: Next) -> Response {
+    let declared = declared_length(&request);
+    let (parts, body) = request.into_parts();
+    match read_body(body, declared).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(refusal) => refusal,
+    }
 }
 
 /// Lets a request in if no token is set, or if it carries `Authorization: Bearer TOKEN`.
