@@ -482,3 +482,243 @@ fn r_gone_1_no_arm_answer_shows_a_removed_job_under_a_zero_day_policy() {
         assert_eq!(answer["status"], 404, "{method}: {answer}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every input surface, fed random bytes and random JSON: a clear error or a correct answer,
+// never a panic, and a refusal changes nothing.
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn config(default: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: common::cases(default),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/hostile.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Keys the input surfaces read, so random objects reach past the first check.
+const KEYS: &[&str] = &[
+    "at",
+    "op",
+    "job",
+    "type",
+    "drives",
+    "drive",
+    "bytes",
+    "result",
+    "method",
+    "path",
+    "body",
+    "steps",
+    "title",
+    "policy",
+    "formatVersion",
+    "name",
+    "jobType",
+    "state",
+    "cancelRequested",
+    "driveList",
+    "driveId",
+    "bytesSucceeded",
+    "stages",
+    "stageName",
+    "stageTime",
+    "createdAt",
+    "stateEnteredAt",
+    "updatedAt",
+    "event",
+    "properties",
+    "location",
+    "retentionDays",
+    "jobs",
+    "records",
+    "keys",
+];
+
+/// Random JSON text: scalars of every kind (instants loose and strict, control characters,
+/// numbers out of range), arrays, objects whose keys may repeat, nested up to 8 levels.
+fn arb_json() -> impl Strategy<Value = String> {
+    let scalar = prop_oneof![
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("1e400".to_string()),
+        Just("-1".to_string()),
+        Just("18446744073709551616".to_string()),
+        any::<u32>().prop_map(|n| n.to_string()),
+        prop::sample::select(vec![
+            "2026-01-05T09:00:00Z",
+            "20260101T000000Z",
+            "2026-01-01T23:59:60Z",
+            "Creating",
+            "Import",
+            "Export",
+            "D1",
+            "job-1",
+            "GET",
+            "PUT",
+            "PATCH",
+            "DELETE",
+            "create",
+            "list",
+            "ship",
+            "\u{1b}[31m",
+            "a\nb",
+            "",
+            "9999-12-31T23:59:59Z",
+        ])
+        .prop_map(|s| serde_json::Value::from(s).to_string()),
+    ];
+    scalar.prop_recursive(8, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|items| format!("[{}]", items.join(","))),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(|fields| {
+                let fields: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+        ]
+    })
+}
+
+/// A valid document made hostile: an object turned into the array of its values, a key
+/// repeated, or the whole wrapped in an array or nested deeply.
+fn mutate(valid: &serde_json::Value, how: u8, depth: usize) -> String {
+    let text = valid.to_string();
+    match how % 4 {
+        0 => {
+            fn arrays(v: &serde_json::Value, pick: &mut usize) -> serde_json::Value {
+                match v {
+                    serde_json::Value::Object(map) => {
+                        *pick = pick.wrapping_sub(1);
+                        let values: Vec<serde_json::Value> = map.values().map(|x| arrays(x, pick)).collect();
+                        if *pick == 0 {
+                            serde_json::Value::Array(values)
+                        } else {
+                            serde_json::Value::Object(
+                                map.iter().map(|(k, x)| (k.clone(), arrays(x, pick))).collect(),
+                            )
+                        }
+                    }
+                    serde_json::Value::Array(items) => items.iter().map(|x| arrays(x, pick)).collect(),
+                    other => other.clone(),
+                }
+            }
+            let mut pick = depth + 1;
+            arrays(valid, &mut pick).to_string()
+        }
+        1 => match text.find("\":") {
+            // Repeat the first key with another value.
+            Some(i) => {
+                let start = text[..i].rfind('"').unwrap_or(0);
+                format!("{}{}:null,{}", &text[..start], &text[start..=i], &text[start..])
+            }
+            None => text,
+        },
+        2 => format!("[{text}]"),
+        _ => format!("{}{text}{}", "[".repeat(depth * 40), "]".repeat(depth * 40)),
+    }
+}
+
+/// The valid documents the mutations start from: a stored job, a registry, an event, a
+/// scenario, a script line.
+fn valid_documents() -> Vec<serde_json::Value> {
+    let job: serde_json::Value = serde_json::from_str(&job_at("2026-01-05T09:00:00Z")).unwrap();
+    vec![
+        job.clone(),
+        serde_json::from_str(&registry_of(job)).unwrap(),
+        serde_json::json!({"at": "2026-01-05T09:00:00Z", "job": "job-1", "event": "shipped", "deliveryPackage": {"carrierName": "FedEx"}}),
+        serde_json::json!({"title": "t", "policy": {"retentionDays": 1}, "steps": [{"at": "2026-01-05T09:00:00Z", "op": "create", "job": "j", "type": "Export"}]}),
+        serde_json::from_str(include_str!("../docs/arm/sample.jsonl").lines().next().unwrap()).unwrap(),
+    ]
+}
+
+/// Feeds `text` to every input surface. Each answers an error that names a place or a value
+/// that reads back as itself; a refused script line leaves the service as it was.
+fn feed(text: &str) -> Result<(), TestCaseError> {
+    use import_export_lifecycle::arm::{BitLockerKeys, Record};
+    use import_export_lifecycle::strict::from_json;
+    use import_export_lifecycle::{Command, instant};
+    fn round_trips<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+        text: &str,
+    ) -> Result<(), TestCaseError> {
+        if let Ok(value) = serde_json::from_str::<T>(text) {
+            let again: T = serde_json::from_str(&serde_json::to_string(&value).unwrap()).map_err(|e| {
+                TestCaseError::fail(format!("accepted {text}, but its own JSON is refused: {e}"))
+            })?;
+            prop_assert_eq!(again, value);
+        }
+        Ok(())
+    }
+    round_trips::<Job>(text)?;
+    round_trips::<Registry>(text)?;
+    round_trips::<Event>(text)?;
+    round_trips::<Command>(text)?;
+    round_trips::<Policy>(text)?;
+    round_trips::<Record>(text)?;
+    round_trips::<BitLockerKeys>(text)?;
+    round_trips::<Service>(text)?;
+    let _ = from_json::<Config>(text);
+    let _ = instant::parse(text);
+    match Scenario::from_json(text) {
+        Ok(scenario) => {
+            let again = Scenario::from_json(&serde_json::to_string(&scenario).unwrap()).unwrap();
+            prop_assert_eq!(again, scenario);
+        }
+        Err(e) => {
+            let clean = !e.message.is_empty() && !e.to_string().contains('\u{1b}');
+            prop_assert!(clean, "an unclear or unescaped error: {:?}", e);
+        }
+    }
+    let mut service = Service::new(Config::default(), Policy::default());
+    created(&mut service);
+    let before = service.clone();
+    match import_export_lifecycle::arm::run_line(&mut service, 2, text) {
+        Ok(_) => {}
+        Err(e) => {
+            prop_assert_eq!(e.line, 2);
+            prop_assert!(service == before, "a refused line changed the service");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// R-INPUT-1: random bytes on every surface.
+    #[test]
+    fn r_input_1_random_bytes_get_a_clear_error_on_every_input_surface(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        feed(&String::from_utf8_lossy(&bytes))?;
+    }
+
+    /// R-INPUT-1: random JSON (arrays, repeated keys, nesting) on every surface.
+    #[test]
+    fn r_input_1_random_json_gets_a_clear_error_or_a_correct_answer_on_every_input_surface(text in arb_json()) {
+        feed(&text)?;
+    }
+
+    /// R-INPUT-1, R-INPUT-3: valid documents turned hostile (an object as an array, a key twice,
+    /// wrapped, nested deep) are refused on every surface that would have read them.
+    #[test]
+    fn r_input_1_valid_documents_made_hostile_are_refused(doc in 0usize..5, how in any::<u8>(), depth in 0usize..6) {
+        let valid = &valid_documents()[doc];
+        let text = mutate(valid, how, depth);
+        feed(&text)?;
+        let refused = |t: &str| {
+            serde_json::from_str::<Job>(t).is_err()
+                && serde_json::from_str::<Registry>(t).is_err()
+                && serde_json::from_str::<Event>(t).is_err()
+                && Scenario::from_json(t).is_err()
+        };
+        let original = valid.to_string();
+        if text != original {
+            prop_assert!(refused(&text), "a hostile form was read: {}", text);
+            let mut service = Service::new(Config::default(), Policy::default());
+            let line = import_export_lifecycle::arm::run_line(&mut service, 1, &text);
+            prop_assert!(line.is_err(), "a hostile script line was run: {}", text);
+        }
+    }
+}
