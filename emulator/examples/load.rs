@@ -1,7 +1,8 @@
 //! Load generator: 64 concurrent clients on loopback against a fresh emulator, first durable
 //! writes (Create Job), then reads (Get Job); throughput and latency percentiles; then a check
 //! that the database holds exactly the jobs the clients were told were created; then the time
-//! a restart takes on a database of 100,000 jobs.
+//! a restart takes on a database of 100,000 jobs. The server's own log (in the run's temporary
+//! folder) gives its side of the latencies: arrival to answer, without the clients' time.
 //!
 //! ```sh
 //! cargo build --release -p import-export-emulator --bins --examples
@@ -37,18 +38,16 @@ struct Server {
     url: String,
 }
 
-fn start(db: &Path) -> (Server, Duration) {
+fn start(db: &Path, log: &Path) -> (Server, Duration) {
     let started = Instant::now();
     let mut child = Command::new(binary())
         .args(["--listen", "127.0.0.1:0", "--clock", "virtual", "--start", "2026-01-05T09:00:00Z", "--db"])
         .arg(db)
         .stdout(Stdio::piped())
-        .stderr(match std::env::var_os("LOAD_SERVER_LOG") {
-            Some(file) => Stdio::from(
-                std::fs::OpenOptions::new().create(true).append(true).open(file).expect("LOAD_SERVER_LOG"),
-            ),
-            None => Stdio::null(),
-        })
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "requests=info,writer=debug".into()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().create(true).append(true).open(log).expect("the server's log file"),
+        ))
         .spawn()
         .expect("start the emulator (build it first: cargo build --release -p import-export-emulator)");
     let mut line = String::new();
@@ -150,6 +149,60 @@ fn report(what: &str, phase: &mut Phase) {
     );
 }
 
+/// The server's own view, from its log: each request's time from arrival to answer (one line
+/// per request: `PUT /… 201 2.1ms`), without the clients' share of the machine, and the size
+/// of the commit groups.
+fn server_side(log: &Path) {
+    let text = std::fs::read_to_string(log).expect("the server's log");
+    for (method, status) in [("PUT", "201"), ("GET", "200")] {
+        let mut ms: Vec<f64> = text
+            .lines()
+            .filter_map(|line| line.split_once(&format!(" {method} "))?.1.strip_suffix("ms"))
+            .filter_map(|rest| {
+                let mut words = rest.split(' ');
+                let (_path, code, took) = (words.next()?, words.next()?, words.next()?);
+                if code == status { took.parse().ok() } else { None }
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1))).copied();
+        println!(
+            "  server side, {method} {status}: {} requests; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms.len(),
+            at(0.5).unwrap_or_default(),
+            at(0.99).unwrap_or_default(),
+            ms.last().copied().unwrap_or_default()
+        );
+    }
+    // `writer: group size=N committed=true ms=X`
+    let groups: Vec<(usize, f64)> = text
+        .lines()
+        .filter(|line| line.contains(" group "))
+        .filter_map(|line| {
+            let size = line.split("size=").nth(1)?.split(' ').next()?.parse().ok()?;
+            let ms = line.split("ms=").nth(1)?.split(' ').next()?.parse().ok()?;
+            Some((size, ms))
+        })
+        .collect();
+    let requests: usize = groups.iter().map(|g| g.0).sum();
+    let busy: f64 = groups.iter().map(|g| g.1).sum();
+    // `writer: commit commit_ms=X` (at trace level only)
+    let commits: f64 =
+        text.lines().filter_map(|line| line.split("commit_ms=").nth(1)?.trim().parse::<f64>().ok()).sum();
+    if commits > 0.0 {
+        println!("  writer: {commits:.0} ms of it committing (fsync)");
+    }
+    if requests > 0 {
+        println!(
+            "  writer: {} commit groups, {:.1} requests each on average; busy {:.0} ms in all, {:.0} µs per request",
+            groups.len(),
+            requests as f64 / groups.len() as f64,
+            busy,
+            busy * 1000.0 / requests as f64
+        );
+    }
+}
+
 fn main() {
     let clients: usize = arg("--clients", "64").parse().expect("--clients N");
     let seconds: u64 = arg("--seconds", "10").parse().expect("--seconds N");
@@ -158,7 +211,8 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let db = dir.join("load.sqlite3");
-    let (server, _) = start(&db);
+    let log = dir.join("server.log");
+    let (server, _) = start(&db, &log);
     println!(
         "emulator at {} (database {}), {clients} clients, {seconds} s per phase",
         server.url,
@@ -190,6 +244,7 @@ fn main() {
     });
     report("reads (GET)", &mut reads);
     stop(server);
+    server_side(&log);
 
     // The database holds exactly what the clients were told.
     let conn = rusqlite::Connection::open(&db).expect("open the database");
@@ -237,7 +292,7 @@ fn main() {
     txn.commit().expect("commit");
     drop(conn);
     let started = Instant::now();
-    let (server, to_line) = start(&db);
+    let (server, to_line) = start(&db, &dir.join("startup.log"));
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let status =
         agent.get(&path(&server.url, &format!("startup-{}", jobs - 1))).call().map(|r| r.status().as_u16());
