@@ -347,10 +347,17 @@ fn text_row(line: &Line) -> [String; 6] {
         Line::Step(step) => {
             let target = step.target.as_ref().map(|j| j.to_string()).unwrap_or_else(|| "-".into());
             let (outcome, details) = match &step.result {
-                StepResult::Job(view) => (view.state.to_string(), job_details(view)),
+                StepResult::Job(view) => (view.state.to_string(), job_details(view, step.at)),
                 StepResult::Jobs(views) => (
                     format!("{} job{}", views.len(), if views.len() == 1 { "" } else { "s" }),
-                    views.iter().map(|v| format!("{} {}", v.name, v.state)).collect::<Vec<_>>().join(", "),
+                    views
+                        .iter()
+                        .map(|v| match entered_before(v, step.at) {
+                            Some(since) => format!("{} {} since {since}", v.name, v.state),
+                            None => format!("{} {}", v.name, v.state),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 ),
                 StepResult::Removed => ("removed".into(), String::new()),
                 StepResult::Refused(e) => ("REFUSED".into(), format!("{}: {}", e.code, e.message)),
@@ -367,8 +374,13 @@ fn text_row(line: &Line) -> [String; 6] {
     }
 }
 
-fn job_details(view: &JobView) -> String {
+/// The job's details on a line at `at`: when it entered its state (its last stage, R-STAGE-1)
+/// if that was before the line, its cancel, its drives, and when it will be removed.
+fn job_details(view: &JobView, at: Timestamp) -> String {
     let mut parts = Vec::new();
+    if let Some(since) = entered_before(view, at) {
+        parts.push(format!("since {since}"));
+    }
     if view.cancel_requested {
         parts.push("cancelRequested".to_string());
     }
@@ -379,6 +391,12 @@ fn job_details(view: &JobView) -> String {
         parts.push(format!("removal at {at}"));
     }
     parts.join(" · ")
+}
+
+/// When the job entered its state, if before `at`: a line at which the job enters its state
+/// says when by its own instant, so the lines of a timeline together show the job's stages.
+fn entered_before(view: &JobView, at: Timestamp) -> Option<Timestamp> {
+    view.stages.last().map(|stage| stage.stage_time).filter(|&entered| entered < at)
 }
 
 /// Bytes in decimal units with at most one decimal: `0 B`, `1.5 kB`, `400 GB`, `1 TB`.
