@@ -202,7 +202,7 @@ impl Rule {
                 "an update names at least one field, each once, and is all or nothing: if one field may not change, the whole update is refused naming that field, the state and the rule; an accepted update never moves the job to another state"
             }
             Rule::Update7 => {
-                "an update accepted in Creating restarts the Creating clock: the job is removed creatingExpiryDays after its last accepted update, and is visible strictly before that instant"
+                "an update accepted in Creating restarts the Creating clock (R-TIMER-1) at the update's instant; an update in any other state moves no deadline"
             }
             Rule::Update8 => {
                 "a job's capabilities say, for each update field, whether an update of it would be accepted now, and for each flag that is false the rule that refuses it"
@@ -214,7 +214,7 @@ impl Rule {
                 "a removed job's name can be used by a new job that shares nothing with the old one"
             }
             Rule::Timer1 => {
-                "a job still in Creating is removed at the instant it entered Creating, or of its last accepted update if later, plus creatingExpiryDays; it is visible strictly before that instant"
+                "a job still in Creating is removed creatingExpiryDays after its Creating clock started, at its creation unless an update restarted it (R-UPDATE-7); it is visible strictly before that instant"
             }
             Rule::Timer2 => {
                 "a job still waiting for its package at the instant it was marked Shipping plus shippingExpiryDays has its drives set to NeverReceived"
