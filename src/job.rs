@@ -65,7 +65,7 @@ crate::strict::strict_serde!(Stage);
 ///
 /// The instant the job was created and the one it entered its state are the first and the last
 /// of its stages: the JSON shows them as `createdAt` and `stateEnteredAt` as well, and reading a
-/// job checks that they agree. Held once, they keep a job in 88 bytes.
+/// job checks that they agree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(try_from = "JobRepr")]
 pub struct Job {
