@@ -129,7 +129,100 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
             }
         }
     };
-    if ok { Ok(()) } else { fail("its drives or cancelRequested do not fit its state") }
+    if !ok {
+        return fail("its drives or cancelRequested do not fit its state");
+    }
+    if !job.stages.windows(2).all(|w| step_taken(job, w[0].stage_name, w[1].stage_name)) {
+        return fail(STAGES_NOT_TAKEN);
+    }
+    // A job went through Transferring exactly when a drive started copying: in Packaging, a
+    // drive copied; once shipped back, bytes copied say so (R-FLOW-3, R-FLOW-5).
+    let transferred = job.stages.iter().any(|s| s.stage_name == JobState::Transferring);
+    let copied = any(|s| matches!(s, DriveState::Completed | DriveState::CompletedMoreInfo));
+    let evidence = match job.state {
+        JobState::Packaging => transferred == copied,
+        JobState::Completed | JobState::Closed => {
+            transferred || drives.iter().all(|d| d.bytes_succeeded == 0)
+        }
+        JobState::Creating | JobState::Shipping | JobState::Received | JobState::Transferring => true,
+    };
+    if !evidence {
+        return fail(STAGES_NOT_TAKEN);
+    }
+    Ok(())
+}
+
+/// The phrase of a history that takes a step the rules never take.
+pub(crate) const STAGES_NOT_TAKEN: &str = "its stages take a step the rules never take";
+
+/// Whether a job such as `job` can have gone from stage `from` straight to stage `to`: the
+/// lifecycle's edges, and what each says of the job that took it (R-FLOW-1 to R-FLOW-6,
+/// R-CANCEL-4, R-CANCEL-5, R-CANCEL-8, R-CANCEL-9, R-TIMER-2, R-TIMER-6).
+fn step_taken(job: &Job, from: JobState, to: JobState) -> bool {
+    let cancelled = job.cancel_requested;
+    let overdue = job.package_overdue;
+    let shipped_back = job.drive_list.iter().any(|d| d.state == DriveState::ShippedBack);
+    match (from, to) {
+        // Ship; a package; the first start; the last copy ends.
+        (JobState::Creating, JobState::Shipping)
+        | (JobState::Shipping, JobState::Received)
+        | (JobState::Received, JobState::Transferring)
+        | (JobState::Transferring, JobState::Packaging) => true,
+        // A cancel in Creating completes the job, nothing shipped (R-CANCEL-4).
+        (JobState::Creating, JobState::Completed) => cancelled && !overdue && !shipped_back,
+        // A cancelled job's package arrives, or it is cancelled once arrived: nothing copies.
+        (JobState::Shipping | JobState::Received, JobState::Packaging) => cancelled,
+        // A cancelled job whose package never came (R-CANCEL-9); the operators close an overdue
+        // one (R-TIMER-6).
+        (JobState::Shipping, JobState::Completed) => cancelled && overdue,
+        (JobState::Shipping, JobState::Closed) => !cancelled && overdue,
+        // Ship-back (R-FLOW-6).
+        (JobState::Packaging, JobState::Completed | JobState::Closed) => shipped_back,
+        (
+            JobState::Creating,
+            JobState::Creating
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Packaging
+            | JobState::Closed,
+        )
+        | (JobState::Shipping, JobState::Creating | JobState::Shipping | JobState::Transferring)
+        | (
+            JobState::Received,
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Received
+            | JobState::Completed
+            | JobState::Closed,
+        )
+        | (
+            JobState::Transferring,
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Completed
+            | JobState::Closed,
+        )
+        | (
+            JobState::Packaging,
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Packaging,
+        )
+        | (
+            JobState::Completed | JobState::Closed,
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Packaging
+            | JobState::Completed
+            | JobState::Closed,
+        ) => false,
+    }
 }
 
 /// Checks what `policy` decides besides: the job's instants against its timers, and a
@@ -177,27 +270,15 @@ pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
         }
     }
     if job.cancel_requested {
-        // Bytes, or a drive that started, mean the cancel came while copying (R-CANCEL-6).
-        let copying = job.state == JobState::Transferring
-            || job.drive_list.iter().any(|d| {
-                d.bytes_succeeded > 0
-                    || matches!(
-                        d.state,
-                        DriveState::Transferring | DriveState::Completed | DriveState::CompletedMoreInfo
-                    )
-            });
-        let in_creating = job.state == JobState::Completed
-            && !job.package_overdue
-            && job.drive_list.iter().all(|d| d.state == DriveState::Specified);
-        let window = |state| rules::cancel_window_holds(policy, state);
-        let fits = if copying {
-            window(JobState::Transferring)
-        } else if in_creating {
-            window(JobState::Creating)
-        } else {
-            window(JobState::Shipping)
-        };
-        if !fits {
+        // Where the cancel was accepted, read from the history: a cancel in Shipping takes the
+        // package straight to Packaging, one in Received skips Transferring, one in Creating
+        // ends the job there (R-CANCEL-4, R-CANCEL-5, R-CANCEL-8).
+        let seen = |state| job.stages.iter().any(|s| s.stage_name == state);
+        let cancelled_in = [JobState::Transferring, JobState::Received, JobState::Shipping]
+            .into_iter()
+            .find(|state| seen(*state))
+            .unwrap_or(JobState::Creating);
+        if !rules::cancel_window_holds(policy, cancelled_in) {
             return fail("it was cancelled in a state its cancel window does not accept");
         }
     }

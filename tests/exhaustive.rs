@@ -35,7 +35,8 @@
 //! # The state key
 //!
 //! Two registries are the same abstract state when their jobs agree on everything but instants,
-//! byte counts and the delivery package:
+//! byte counts and the delivery package (their stages, the states they went through, are part
+//! of the key: where a cancel came decides what the stored-form check accepts):
 //!
 //! - instants are replaced by the distance from `updatedAt` to the pending deadline, in three
 //!   classes: no deadline, more than an hour away (the "a little later" instant is still before
@@ -71,11 +72,12 @@
 //!
 //! Every job the walk reaches passes `Job::check` and its registry reads back from JSON. And
 //! over a bounded domain (the four shapes' drive ids, up to three drives, every state, both
-//! flags, every drive state, byte counts zero or not; drives taken as a multiset, since neither
-//! the rules nor the check tell drives apart by position), the check accepts a job at some
-//! ordering of its instants (equal or an hour apart, and the shipping period apart) with or
-//! without a delivery package exactly when the walk reaches it, up to its instants: under the
-//! default policy, and with up to two drives under each narrower cancel window.
+//! flags, every drive state, byte counts zero or not, every history of stages from `Creating`
+//! to the job's state; drives taken as a multiset, since neither the rules nor the check tell
+//! drives apart by position), the check accepts a job at some ordering of its instants (equal
+//! or an hour apart, and the shipping and closing periods apart) with or without a delivery
+//! package exactly when the walk reaches it, up to its instants: under the default policy, and
+//! with up to two drives under each narrower cancel window.
 //!
 //! Not caught by this file: an input that makes the core loop forever (the walk hangs instead of
 //! failing).
@@ -347,6 +349,9 @@ enum Key {
         cancel_requested: bool,
         package_overdue: bool,
         drives: Vec<(DriveId, DriveState, Bytes)>,
+        /// The states the job went through: which one a cancel came in decides what the
+        /// stored-form check accepts (R-INPUT-3).
+        stages: Vec<JobState>,
         deadline: Due,
     },
 }
@@ -376,6 +381,7 @@ fn key(registry: &Registry, policy: &Policy) -> Key {
         state: job.state(),
         cancel_requested: job.cancel_requested(),
         package_overdue: job.package_overdue(),
+        stages: job.stages().iter().map(|s| s.stage_name).collect(),
         drives: job
             .drive_list()
             .iter()
@@ -1295,6 +1301,8 @@ struct Reached {
     cancel_requested: bool,
     package_overdue: bool,
     drives: Vec<(DriveId, DriveState, bool)>,
+    /// Its stages, without their instants; empty in the domain, where every history is tried.
+    stages: Vec<JobState>,
 }
 
 fn reached(job: &Job) -> Reached {
@@ -1308,6 +1316,7 @@ fn reached(job: &Job) -> Reached {
             .iter()
             .map(|d| (d.drive_id.clone(), d.state, d.bytes_succeeded > 0))
             .collect(),
+        stages: job.stages().iter().map(|s| s.stage_name).collect(),
     })
 }
 
@@ -1364,6 +1373,7 @@ fn domain(max_drives: usize) -> Vec<Reached> {
                             cancel_requested,
                             package_overdue,
                             drives: drives.clone(),
+                            stages: Vec::new(),
                         });
                     }
                 }
@@ -1440,40 +1450,46 @@ fn instant_orderings(state: JobState) -> Vec<[Timestamp; 3]> {
     ]
 }
 
-/// Whether the check accepts `job` at some ordering of its instants, with or without a
-/// delivery package (which no rule reads; `ship` is tried both ways, and the walk keeps the
-/// first state reached). A refusal for its drives or flags holds at every ordering (those rules
-/// read no instant), so it stops the search.
-fn accepted_at_some_instants(job: &Reached, policy: &Policy) -> bool {
-    // The states between Creating and the job's: every subset, in order (the longest first).
+/// The histories (stages, from `Creating` to its state) under which the check accepts `job` at
+/// some ordering of its instants, with or without a delivery package (which no rule reads;
+/// `ship` is tried both ways, and the walk keeps the first state reached). A refusal for its
+/// drives or flags holds whatever the history, instants or package (those rules read none of
+/// them), so it ends the search; a history the rules never take ends that history's.
+fn accepted_histories(job: &Reached, policy: &Policy) -> Vec<Reached> {
     let middle: Vec<JobState> =
         JobState::iter().filter(|s| s.step() > 0 && s.step() < job.state.step()).collect();
-    let paths: Vec<Vec<JobState>> = (0..1u32 << middle.len())
-        .rev()
-        .map(|mask| {
-            middle.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect()
-        })
-        .collect();
-    for between in &paths {
-        for delivery_package in [false, true] {
+    let mut accepted = Vec::new();
+    for mask in 0..1u32 << middle.len() {
+        let between: Vec<JobState> =
+            middle.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect();
+        'history: for delivery_package in [false, true] {
             for instants in instant_orderings(job.state) {
-                let checked = Job::deserialize(&stored(job, instants, delivery_package, between))
+                let checked = Job::deserialize(&stored(job, instants, delivery_package, &between))
                     .map_err(|e| e.to_string())
                     .and_then(|j| j.check(policy));
                 match checked {
-                    Ok(()) => return true,
+                    Ok(()) => {
+                        let mut stages = vec![JobState::Creating];
+                        if job.state != JobState::Creating {
+                            stages.extend(&between);
+                            stages.push(job.state);
+                        }
+                        accepted.push(Reached { stages, ..job.clone() });
+                        break 'history;
+                    }
+                    Err(e) if e.contains("take a step the rules never take") => break 'history,
                     Err(e)
                         if e.contains("instants")
                             || e.contains("under its policy")
                             || e.contains("stages")
                             || e.contains("deliveryPackage") => {}
-                    // A rule on its drives or flags: no instant, package or history changes it.
-                    Err(_) => return false,
+                    // A rule on its drives or flags: no history, instant or package changes it.
+                    Err(_) => return accepted,
                 }
             }
         }
     }
-    false
+    accepted
 }
 
 #[test]
@@ -1509,14 +1525,17 @@ fn assert_complete(policy: &Policy, report: &Report, max_drives: usize) {
     let policy = *policy;
     let domain = domain(max_drives);
     let accepted: std::collections::BTreeSet<Reached> =
-        domain.iter().filter(|job| accepted_at_some_instants(job, &policy)).cloned().collect();
+        domain.iter().flat_map(|job| accepted_histories(job, &policy)).collect();
     let forged: Vec<&Reached> = accepted.difference(&reachable).collect();
     let refused: Vec<&Reached> = reachable.difference(&accepted).collect();
     let few =
         |jobs: &[&Reached]| jobs.iter().take(4).map(|j| format!("{j:?}")).collect::<Vec<_>>().join("\n  ");
     assert!(forged.is_empty(), "{} accepted, yet no history reaches them:\n  {}", forged.len(), few(&forged));
     assert!(refused.is_empty(), "{} reached, yet refused:\n  {}", refused.len(), few(&refused));
-    assert!(reachable.iter().all(|job| domain.contains(job)), "the domain holds every reachable job");
+    assert!(
+        reachable.iter().all(|job| domain.contains(&Reached { stages: Vec::new(), ..job.clone() })),
+        "the domain holds every reachable job"
+    );
     assert!(reachable.len() > 20 && domain.len() > 1_000, "{} of {}", reachable.len(), domain.len());
 }
 

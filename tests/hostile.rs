@@ -328,17 +328,22 @@ fn registry_of(job: serde_json::Value) -> String {
     serde_json::json!({ "formatVersion": 1, "policy": policy, "jobs": [job] }).to_string()
 }
 
-/// A stored job: `fields` over an import job in `Creating` with one drive, its stages
-/// `Creating` at `createdAt` then, past `Creating`, its state at `stateEnteredAt`.
+/// A stored job: `fields` over an import job in `Creating` with one drive, its stages every
+/// state on the way at `createdAt`, then its state at `stateEnteredAt`.
 fn forged(fields: serde_json::Value) -> serde_json::Value {
     let mut job: serde_json::Value = serde_json::from_str(&job_at("2026-01-05T09:00:00Z")).unwrap();
     for (k, v) in fields.as_object().unwrap() {
         job[k] = v.clone();
     }
-    let mut stages = vec![serde_json::json!({"stageName": "Creating", "stageTime": job["createdAt"]})];
-    if job["state"] != "Creating" {
-        stages.push(serde_json::json!({"stageName": job["state"], "stageTime": job["stateEnteredAt"]}));
-    }
+    // Every state on the way, entered when the job was created, then its own.
+    let path = ["Creating", "Shipping", "Received", "Transferring", "Packaging"];
+    let state = job["state"].as_str().unwrap_or("Creating").to_string();
+    let mut stages: Vec<serde_json::Value> = path
+        .iter()
+        .take_while(|s| **s != state)
+        .map(|s| serde_json::json!({"stageName": s, "stageTime": job["createdAt"]}))
+        .collect();
+    stages.push(serde_json::json!({"stageName": state, "stageTime": job["stateEnteredAt"]}));
     job["stages"] = stages.into();
     job
 }

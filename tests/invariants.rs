@@ -115,9 +115,35 @@ impl JobJson {
             .collect();
         let [created, entered, updated] = self.instants;
         let stages = self.stages.clone().unwrap_or_else(|| {
-            let mut stages = vec![(Creating, created)];
-            if self.state != Creating {
-                stages.push((self.state, entered));
+            // The history the rules take to such a job: the states on the way at `createdAt`,
+            // its own at `stateEnteredAt`.
+            let copied =
+                self.drives.iter().any(|(_, s, b)| *b > 0 || matches!(s, DriveCompleted | CompletedMoreInfo));
+            let nothing_shipped = self.drives.iter().all(|(_, s, _)| *s == Specified);
+            let way: &[JobState] = match self.state {
+                Creating => &[],
+                Shipping | Received | Transferring => &[Creating, Shipping, Received, Transferring],
+                Packaging if copied || !self.cancel_requested => {
+                    &[Creating, Shipping, Received, Transferring]
+                }
+                Packaging => &[Creating, Shipping],
+                Completed | Closed if self.cancel_requested && nothing_shipped && !self.package_overdue => {
+                    &[Creating]
+                }
+                Completed | Closed if self.package_overdue => &[Creating, Shipping],
+                Completed | Closed if copied || !self.cancel_requested => {
+                    &[Creating, Shipping, Received, Transferring, Packaging]
+                }
+                Completed | Closed => &[Creating, Shipping, Packaging],
+            };
+            let mut stages: Vec<(JobState, Timestamp)> = std::iter::once(Creating)
+                .chain(way.iter().copied().filter(|s| *s != Creating))
+                .take_while(|s| s.step() < self.state.step())
+                .map(|s| (s, created))
+                .collect();
+            stages.push((self.state, entered));
+            if self.state == Creating {
+                stages.truncate(1);
             }
             stages
         });
@@ -373,4 +399,41 @@ fn completed_and_closed_jobs_have_nothing_left_at_the_datacenter_and_closed_mean
         job(Import, Completed).cancelled().drives(&[ShippedBack, at_datacenter]).refused(SHAPE);
         job(Import, Closed).drives(&[ShippedBack, at_datacenter]).refused(SHAPE);
     }
+}
+
+#[test]
+fn r_input_3_a_jobs_stages_take_only_the_steps_the_rules_take() {
+    const NOT_TAKEN: &str = "its stages take a step the rules never take";
+    let (h0, h1) = (hours(0), hours(1));
+    // Finished without a cancel: shipped back from Packaging, after copying.
+    let done = || job(Import, Completed).drives(&[ShippedBack]);
+    done()
+        .stages(&[
+            (Creating, h0),
+            (Shipping, h0),
+            (Received, h0),
+            (Transferring, h0),
+            (Packaging, h0),
+            (Completed, h1),
+        ])
+        .accepted();
+    done().stages(&[(Creating, h0), (Completed, h1)]).refused(NOT_TAKEN);
+    done().stages(&[(Creating, h0), (Shipping, h0), (Packaging, h0), (Completed, h1)]).refused(NOT_TAKEN);
+    // A cancel in Creating completes the job there; a cancel in Shipping goes to Packaging
+    // when the package comes, without Received.
+    let cancelled = || job(Import, Completed).cancelled().drives(&[Specified]);
+    cancelled().stages(&[(Creating, h0), (Completed, h1)]).accepted();
+    cancelled().stages(&[(Creating, h0), (Shipping, h0), (Completed, h1)]).refused(NOT_TAKEN);
+    let packed = || job(Import, Packaging).cancelled().drives(&[DriveReceived]);
+    packed().stages(&[(Creating, h0), (Shipping, h0), (Packaging, h1)]).accepted();
+    packed().stages(&[(Creating, h0), (Shipping, h0), (Received, h0), (Packaging, h1)]).accepted();
+    // Through Transferring means a drive copied.
+    packed()
+        .stages(&[(Creating, h0), (Shipping, h0), (Received, h0), (Transferring, h0), (Packaging, h1)])
+        .refused(NOT_TAKEN);
+    // No state is skipped on the way to Received.
+    job(Import, Received)
+        .drives(&[DriveReceived])
+        .stages(&[(Creating, h0), (Received, h1)])
+        .refused(NOT_TAKEN);
 }
