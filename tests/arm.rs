@@ -2013,3 +2013,13 @@ fn arm_record_example_in_the_docs_is_what_put_makes() {
     assert_eq!(serde_json::from_value::<Record>(examples[0].clone()).unwrap(), *record);
     assert_eq!(serde_json::from_value::<BitLockerKeys>(examples[1].clone()).unwrap(), *keys);
 }
+
+/// `Write::apply` is what a host does with a stored value: keep it, replace it, or drop it.
+#[test]
+fn arm_write_apply_keeps_replaces_or_removes() {
+    assert_eq!(Write::Unchanged.apply(Some(1)), Some(1));
+    assert_eq!(Write::<i32>::Unchanged.apply(None), None);
+    assert_eq!(Write::Put(Box::new(2)).apply(Some(1)), Some(2));
+    assert_eq!(Write::Put(Box::new(2)).apply(None), Some(2));
+    assert_eq!(Write::Remove.apply(Some(1)), None);
+}
