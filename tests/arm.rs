@@ -2023,3 +2023,29 @@ fn arm_write_apply_keeps_replaces_or_removes() {
     assert_eq!(Write::Put(Box::new(2)).apply(None), Some(2));
     assert_eq!(Write::Remove.apply(Some(1)), None);
 }
+
+/// A drive's manifest fields are kept one by one: a drive given only one of them shows it.
+#[test]
+fn arm_a_drive_keeps_each_manifest_field_given_alone() {
+    let mut service = service();
+    let body = json!({"location": "West US", "properties": {"jobType": "Import", "driveList": [
+        {"driveId": "D1", "manifestFile": "\\one.manifest"},
+        {"driveId": "D2", "manifestHash": "AB12"},
+        {"driveId": "D3", "driveHeaderHash": "0:1:CD34"},
+        {"driveId": "D4"}
+    ]}});
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(body)).status,
+        201
+    );
+    let job = send(&mut service, "2026-01-05T09:00:01Z", Method::Get, &path("g", "j"), None).body.unwrap();
+    assert_eq!(
+        job["properties"]["driveList"],
+        json!([
+            {"driveId": "D1", "manifestFile": "\\one.manifest", "state": "Specified"},
+            {"driveId": "D2", "manifestHash": "AB12", "state": "Specified"},
+            {"driveId": "D3", "driveHeaderHash": "0:1:CD34", "state": "Specified"},
+            {"driveId": "D4", "state": "Specified"}
+        ])
+    );
+}
