@@ -2049,3 +2049,61 @@ fn arm_a_drive_keeps_each_manifest_field_given_alone() {
         ])
     );
 }
+
+/// A subscription id has at most 64 characters: 64 are accepted, 65 refused.
+#[test]
+fn arm_names_a_subscription_id_has_at_most_64_characters() {
+    let t = "2026-01-05T09:00:00Z";
+    let mut service = service();
+    let r = send(&mut service, t, Method::Put, &path_in(&"s".repeat(64), "g", "j"), Some(create_body()));
+    assert_eq!(r.status, 201, "{}", message(&r));
+    let r = send(&mut service, t, Method::Put, &path_in(&"s".repeat(65), "g", "j"), Some(create_body()));
+    assert_eq!(r.status, 400);
+    assert!(message(&r).contains("longer than 64"), "{}", message(&r));
+}
+
+/// A refusal quotes the name it refuses (escaped), so the caller sees which one.
+#[test]
+fn arm_names_a_refusal_quotes_the_refused_name() {
+    let mut service = service();
+    let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &path_in(SUB, "bad%07group", "j"), None);
+    assert!(message(&r).contains("\"bad\\u{7}group\""), "{}", message(&r));
+    let long = "a".repeat(100);
+    let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &path_in(SUB, &long, "j"), None);
+    assert!(message(&r).contains(&format!("\"{}\"… (100 characters)", "a".repeat(40))), "{}", message(&r));
+}
+
+/// `list_page` skips the records a host passes that are not in the list's scope, or not after
+/// its `$skipToken`: passing more is safe.
+#[test]
+fn arm_list_page_skips_records_out_of_scope_or_before_the_token() {
+    let mut service = service();
+    for (group, job) in [("a", "x"), ("a", "y"), ("b", "z")] {
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path(group, job), Some(create_body()));
+    }
+    let other = send(
+        &mut service,
+        "2026-01-05T09:00:00Z",
+        Method::Put,
+        &path_in("other", "a", "w"),
+        Some(create_body()),
+    );
+    assert_eq!(other.status, 201);
+    let every: Vec<Record> = service.records().cloned().collect();
+    assert_eq!(every.len(), 4);
+    let page = |p: &str| {
+        let Ok(Route::List(list)) = route(&Request { method: Method::Get, path: p.to_string(), body: None })
+        else {
+            panic!("a list: {p}")
+        };
+        names(list_page(&context(), at("2026-01-05T10:00:00Z"), &list, &every))
+    };
+    assert_eq!(page(&group_jobs("A")), ["x", "y"]);
+    assert_eq!(page(&subscription_jobs()), ["x", "y", "z"]);
+    let token = import_export_lifecycle::arm::ListPosition {
+        resource_group: "a".into(),
+        name: import_export_lifecycle::JobName::new("x").unwrap(),
+    }
+    .token();
+    assert_eq!(page(&format!("{}?$skipToken={token}", subscription_jobs())), ["y", "z"]);
+}
