@@ -232,7 +232,7 @@ pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
     check(job)?;
     let fail =
         |what: &str| Err(format!("job '{}' in state {} under its policy: {what}", job.name, job.state));
-    let (created, entered) = (job.created_at(), job.state_entered_at());
+    let entered = job.state_entered_at();
     // A timer due by the job's last instant fires before anything is recorded at that instant
     // (R-TIMER-4, R-CLOCK-1); it is due at that very instant only when its period is zero days
     // and it started counting then.
@@ -251,21 +251,23 @@ pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
     let shipping = policy.shipping_expiry();
     let after = |from: Timestamp, period: SignedDuration| from.checked_add(period).ok();
     if job.package_overdue {
+        // Overdue from the instant the job was marked Shipping + the shipping period (R-TIMER-2).
+        let shipped = job.stages.iter().find(|s| s.stage_name == JobState::Shipping).map(|s| s.stage_time);
+        let overdue = shipped.and_then(|shipped| after(shipped, shipping));
         let overdue_at = match job.state {
-            // Overdue from stateEnteredAt + the shipping period (R-TIMER-2).
-            JobState::Shipping => after(entered, shipping).is_some_and(|at| at <= job.updated_at),
-            // Shipped no earlier than created; completed no earlier than overdue.
-            JobState::Completed => after(created, shipping).is_some_and(|at| at <= entered),
-            // Closed by the operators the closing period after it became overdue (R-TIMER-6).
+            JobState::Shipping => overdue.is_some_and(|at| at <= job.updated_at),
+            // Cancelled during the operators' wait (R-CANCEL-9).
+            JobState::Completed => overdue.is_some_and(|at| at <= entered),
+            // Closed by the operators at the end of their wait, recorded then (R-TIMER-6).
             JobState::Closed => policy
                 .overdue_close()
-                .and_then(|close| after(created, shipping).and_then(|at| after(at, close)))
-                .is_some_and(|at| at <= entered),
+                .and_then(|close| overdue.and_then(|at| after(at, close)))
+                .is_some_and(|at| at == entered),
             JobState::Creating | JobState::Received | JobState::Transferring | JobState::Packaging => false,
         };
         if !overdue_at {
             return fail(
-                "its package is overdue before the shipping period ended, or closed before the operators close it",
+                "its package is overdue before the shipping period ended, or it is closed at another instant than the operators close it",
             );
         }
     }

@@ -313,10 +313,12 @@ impl Job {
     /// - each state's drives are in the states that state allows (e.g. nothing copies in
     ///   `Packaging`, nothing is at the datacenter in `Creating`), a `Closed` job was not
     ///   cancelled, a cancelled job is never waiting for a drive to start; a finished job
-    ///   shipped a drive back, unless it was cancelled before anything arrived;
+    ///   shipped a drive back, unless a cancel or the operators' close (R-TIMER-6) ended it
+    ///   before anything arrived;
     /// - only a drive that started copying has `bytesSucceeded`;
-    /// - a job in `Creating` entered it when created and has no `deliveryPackage`; nothing is
-    ///   recorded on a finished job after it finished.
+    /// - a job in `Creating` entered it when created and has no `deliveryPackage`;
+    /// - its stages are its history: `Creating` at `createdAt`, forward in order, its state at
+    ///   `stateEnteredAt` last (R-STAGE-1).
     ///
     /// Returns a sentence saying which one is broken. Used when deserializing and by the tests.
     pub fn check_invariants(&self) -> Result<(), String> {
@@ -326,7 +328,8 @@ impl Job {
     /// Checks that the rules can reach this job under `policy`: [`check_invariants`] and what
     /// the policy decides besides: no instant recorded at or after a timer that fires first
     /// (`updatedAt` before the job's own deadline), a package overdue only once the shipping
-    /// period ended, a cancel only in a state the cancel window accepts. A job passes if and
+    /// period ended, a job the operators closed closed at the end of their wait, a cancel only
+    /// in a state the cancel window accepts. A job passes if and
     /// only if some history under `policy` reaches it (proved by enumeration in the tests).
     ///
     /// Deserializing a `Job` on its own checks [`check_invariants`] only (the policy is not in

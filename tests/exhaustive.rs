@@ -1447,6 +1447,7 @@ fn instant_orderings(state: JobState) -> Vec<[Timestamp; 3]> {
         [t, t + HOUR, t + HOUR + SHIPPING_EXPIRY],
         [t, t + HOUR + SHIPPING_EXPIRY, t + HOUR + SHIPPING_EXPIRY],
         [t, t + HOUR + SHIPPING_EXPIRY + OVERDUE_CLOSE, t + HOUR + SHIPPING_EXPIRY + OVERDUE_CLOSE],
+        [t, t + SHIPPING_EXPIRY + OVERDUE_CLOSE, t + SHIPPING_EXPIRY + OVERDUE_CLOSE],
     ]
 }
 

@@ -322,6 +322,31 @@ fn r_input_1_stored_arm_records_are_read_strictly() {
     assert_eq!(serde_json::from_value::<Service>(stored).unwrap(), service);
 }
 
+/// A job the operators closed (R-TIMER-6) is recorded at the end of their wait and nowhere
+/// else: shipped 2026-01-06T09:00Z, overdue 14 days later, closed 30 days after that, at
+/// 2026-02-19T09:00Z. Stored closed an hour earlier or a day later, no history reaches it.
+#[test]
+fn r_input_3_a_job_the_operators_closed_is_read_only_closed_at_their_deadline() {
+    let closed_at = |at: &str| {
+        format!(
+            r#"{{"formatVersion": 1, "name": "job-1", "jobType": "Import", "state": "Closed", "cancelRequested": false,
+                "driveList": [{{"driveId": "D1", "state": "NeverReceived", "bytesSucceeded": 0}}],
+                "deliveryPackage": {{"carrierName": "FedEx"}}, "packageOverdue": true,
+                "stages": [{{"stageName": "Creating", "stageTime": "2026-01-05T09:00:00Z"}},
+                           {{"stageName": "Shipping", "stageTime": "2026-01-06T09:00:00Z"}},
+                           {{"stageName": "Closed", "stageTime": "{at}"}}],
+                "createdAt": "2026-01-05T09:00:00Z", "stateEnteredAt": "{at}", "updatedAt": "{at}"}}"#
+        )
+    };
+    let job: serde_json::Value = serde_json::from_str(&closed_at("2026-02-19T09:00:00Z")).unwrap();
+    serde_json::from_str::<Registry>(&registry_of(job)).unwrap();
+    for at in ["2026-02-19T08:00:00Z", "2026-02-20T09:00:00Z"] {
+        let job: serde_json::Value = serde_json::from_str(&closed_at(at)).unwrap();
+        let e = serde_json::from_str::<Registry>(&registry_of(job)).unwrap_err();
+        assert!(e.to_string().contains("closed at another instant than the operators close it"), "{at}: {e}");
+    }
+}
+
 /// A stored registry of one job, under the default policy.
 fn registry_of(job: serde_json::Value) -> String {
     let policy = serde_json::to_value(Policy::default()).unwrap();
