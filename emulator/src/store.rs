@@ -250,9 +250,12 @@ pub fn next_deadline(conn: &Connection) -> Result<Option<i64>, StoreError> {
         .query_row([], |r| r.get::<_, Option<i64>>(0))?)
 }
 
-/// Whether any job's deadline (in whole milliseconds) is at or before `now_ms`.
-pub fn any_due(conn: &Connection, now_ms: i64) -> Result<bool, StoreError> {
-    Ok(next_deadline(conn)?.is_some_and(|d| d <= now_ms))
+/// How many jobs' deadlines (in whole milliseconds) are at or before `now_ms`.
+pub fn count_due(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
+    let count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE deadline IS NOT NULL AND deadline <= ?1")?
+        .query_row([now_ms], |r| r.get(0))?;
+    Ok(usize::try_from(count).unwrap_or(0))
 }
 
 /// The records of a subscription's jobs (of one resource group if given), by resource group

@@ -129,7 +129,9 @@ impl Writer {
             ),
         });
         self.sender.send(op).map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+        rx.await.map_err(|_| {
+            StoreError::Unavailable("the writer could not run the request (see its log)".into())
+        })?
     }
 }
 
@@ -181,19 +183,28 @@ fn group(conn: &mut Connection, ctx: &mut Ctx, ops: Vec<Op>) -> (bool, Vec<Deliv
         Ok(txn) => txn,
         Err(e) => {
             tracing::error!("starting a transaction: {e}");
-            let delivers = ops.into_iter().map(|op| op_failed(op)).collect();
+            let delivers = ops.into_iter().map(not_run).collect();
             return (false, delivers);
         }
     };
-    if let Err(e) = host::sweep(&txn, &ctx.context, ctx.now()) {
-        tracing::error!("firing due timers: {e}");
+    // The due timers, in a savepoint of their own: a sweep that fails halfway keeps nothing.
+    match txn.savepoint() {
+        Ok(savepoint) => match host::sweep(&savepoint, &ctx.context, ctx.now()) {
+            Ok(_) => {
+                if let Err(e) = savepoint.commit() {
+                    tracing::error!("releasing the timers' savepoint: {e}");
+                }
+            }
+            Err(e) => tracing::error!("firing due timers: {e}"),
+        },
+        Err(e) => tracing::error!("starting the timers' savepoint: {e}"),
     }
     for op in ops {
         let savepoint = match txn.savepoint() {
             Ok(sp) => sp,
             Err(e) => {
                 tracing::error!("starting a savepoint: {e}");
-                delivers.push(op_failed(op));
+                delivers.push(not_run(op));
                 continue;
             }
         };
@@ -218,7 +229,9 @@ fn group(conn: &mut Connection, ctx: &mut Ctx, ops: Vec<Op>) -> (bool, Vec<Deliv
     }
 }
 
-/// An op that could not run: it is told the group did not commit.
-fn op_failed(_op: Op) -> Deliver {
+/// A closure that could not run: dropping it drops its answer's sender, and the request is
+/// told the writer did not run it.
+fn not_run(op: Op) -> Deliver {
+    drop(op);
     Box::new(|_| {})
 }

@@ -214,3 +214,32 @@ fn oversized(base: &str, path: &str, chunked: bool) -> String {
     let _ = writer.join();
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+#[test]
+fn a_damaged_row_answers_500_naming_it_and_the_others_are_served() {
+    let mut emu = start_virtual("damaged");
+    assert_eq!(emu.call("PUT", &job_path("rg", "good"), Some(&create_body())).0, 201);
+    assert_eq!(emu.call("PUT", &job_path("rg", "bad"), Some(&create_body())).0, 201);
+    assert!(emu.terminate());
+    let conn = rusqlite::Connection::open(&emu.db).unwrap();
+    conn.execute("UPDATE jobs SET record = '{\"formatVersion\": 1, \"scope\": 5}' WHERE name = 'bad'", [])
+        .unwrap();
+    drop(conn);
+    // Its timer is due on restart: the sweep names it in the log and goes on.
+    let emu = start(&emu.db, &["--clock", "virtual", "--start", "2026-02-01T00:00:00Z"]);
+    let (status, body) = emu.call("GET", &job_path("rg", "bad"), None);
+    assert_eq!((status, body["error"]["code"].as_str()), (500, Some("InternalError")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("jobs row sub-1/rg/bad: record:"), "{message}");
+    let (status, _) = emu.call("GET", &job_path("rg", "good"), None);
+    assert_eq!(status, 404, "the good job's timer fired despite the damaged row");
+    // A list that would show it names it too; one in another resource group is served.
+    let (status, body) = emu.call("GET", "/subscriptions/sub-1/providers/Microsoft.ImportExport/jobs", None);
+    assert_eq!((status, body["error"]["code"].as_str()), (500, Some("InternalError")), "{body}");
+    let (status, body) = emu.call(
+        "GET",
+        "/subscriptions/sub-1/resourceGroups/other/providers/Microsoft.ImportExport/jobs",
+        None,
+    );
+    assert_eq!((status, body), (200, json!({"value": []})));
+}
