@@ -2107,3 +2107,14 @@ fn arm_list_page_skips_records_out_of_scope_or_before_the_token() {
     .token();
     assert_eq!(page(&format!("{}?$skipToken={token}", subscription_jobs())), ["y", "z"]);
 }
+
+/// The service answers with the context it was given, and shows it.
+#[test]
+fn arm_service_keeps_its_context() {
+    let zero = Context { policy: Policy { retention_days: 0, ..Policy::default() }, ..context() };
+    assert_eq!(Service::with_context(zero.clone()).context(), &zero);
+    assert_eq!(
+        service().context().config.caller,
+        Some(Caller { name: "string".into(), kind: "application".into() })
+    );
+}
