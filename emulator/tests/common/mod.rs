@@ -25,14 +25,14 @@ pub struct Emulator {
     token: Option<String>,
 }
 
-/// A fresh folder for one test's database.
+/// A fresh folder for one test's database, under cargo's temporary folder for integration
+/// tests (`target/tmp`): emptied when the next run reuses its name, so runs leave nothing behind
+/// that grows.
 pub fn fresh_dir(name: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "iee-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("emulator-tests")
+        .join(format!("{name}-{}", N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
