@@ -157,9 +157,17 @@ fn parse_json(bytes: &[u8]) -> Result<Option<Value>, Response> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(bytes)
+    strict_json(bytes)
         .map(Some)
-        .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: not JSON: {e}")))
+        .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: {e}")))
+}
+
+/// Reads a body as JSON with the crate's strict reader: a key given twice in one object is
+/// refused (a plain `serde_json::Value` would keep the last one, so `{"cancelRequested": false,
+/// "cancelRequested": true}` would cancel), and so is text that is not UTF-8.
+fn strict_json(bytes: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    import_export_lifecycle::strict::value_from_json(text).map_err(|e| format!("not JSON: {e}"))
 }
 
 fn declared_length(request: &Request) -> Option<usize> {
@@ -260,10 +268,10 @@ async fn datacenter(State(app): State<Arc<App>>, request: Request) -> Response {
         (status, axum::Json(json!({"ok": false, "error": {"code": code, "message": message}})))
             .into_response()
     };
-    let value = match serde_json::from_slice::<Value>(&bytes) {
+    let value = match strict_json(&bytes) {
         Ok(Value::Object(fields)) => fields,
         Ok(_) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", "body: a JSON object".into()),
-        Err(e) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: not JSON: {e}")),
+        Err(e) => return refused(StatusCode::BAD_REQUEST, "InvalidRequest", format!("body: {e}")),
     };
     let mut fields = value;
     if fields.contains_key("at") {

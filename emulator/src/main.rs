@@ -163,10 +163,12 @@ async fn serve(args: Args) -> Result<(), String> {
         task.abort();
         let _ = task.await;
     }
-    drop(writer);
+    // The readers close first, so that the writer's connection is the database's last: it
+    // checkpoints the WAL into the main file and removes it, leaving one self-contained file.
     if let Some(readers) = readers {
         readers.stop();
     }
+    drop(writer);
     writer_thread.join();
     tracing::info!("database closed");
     served.map_err(|e| format!("serving: {e}"))

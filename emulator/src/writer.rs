@@ -171,8 +171,11 @@ fn run(
             deliver(committed);
         }
     }
-    // Every handle is gone: the emulator is shutting down. Dropping the connection closes the
-    // database (and checkpoints the WAL).
+    // Every handle is gone: the emulator is shutting down. Copy the WAL into the database file
+    // and truncate it, then close: what is left is one self-contained file.
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::error!("checkpointing the WAL at shutdown: {e}");
+    }
     drop(conn);
 }
 

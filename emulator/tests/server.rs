@@ -83,6 +83,13 @@ fn malformed_requests_are_refused_with_arm_bodies_and_change_nothing() {
             "InvalidRequest",
         ),
         (
+            "a key twice",
+            url(&format!("{new}?api-version=2021-01-01")),
+            Some(br#"{"location": "West US", "location": "East US", "properties": {}}"#.to_vec()),
+            400,
+            "InvalidRequest",
+        ),
+        (
             "wrong method",
             url(&format!("{new}/listBitLockerKeys?api-version=2021-01-01")),
             None,
@@ -116,6 +123,25 @@ fn malformed_requests_are_refused_with_arm_bodies_and_change_nothing() {
         assert!(answer.contains("\"code\":\"RequestEntityTooLarge\""), "{answer}");
         assert_eq!(emu.dump(), before, "an oversized body changed the database");
     }
+    // A key given twice is refused wherever it is, never read as its last value: a PATCH that
+    // would cancel, tags given twice, a datacenter operation named twice.
+    let patch = url(&format!("{path}?api-version=2021-01-01"));
+    for twice in [
+        r#"{"properties": {"cancelRequested": false, "cancelRequested": true}}"#,
+        r#"{"tags": {"a": "1"}, "tags": {"b": "2"}}"#,
+        r#"{"tags": {"a": "1", "a": "2"}}"#,
+    ] {
+        let answer = emu.raw("PATCH", &patch, Some(twice.as_bytes()), None);
+        assert_eq!(code(&answer), (400, Some("InvalidRequest")), "{twice}: {}", answer.1);
+        assert!(answer.1.to_string().contains("duplicate key"), "{twice}: {}", answer.1);
+        assert_eq!(emu.dump(), before, "{twice} changed the database");
+    }
+    let op_twice =
+        format!(r#"{{"path": "{path}", "op": "shipBack", "op": "packageReceived", "drives": ["D1"]}}"#);
+    let answer = emu.raw("POST", &url("/emulator/datacenter"), Some(op_twice.as_bytes()), None);
+    assert_eq!(answer.0, 400, "{}", answer.1);
+    assert!(answer.1.to_string().contains("duplicate key"), "{}", answer.1);
+    assert_eq!(emu.dump(), before, "a datacenter operation named twice changed the database");
     // A method ARM does not use.
     let answer = emu.raw("OPTIONS", &url(&format!("{path}?api-version=2021-01-01")), None, None);
     assert_eq!(code(&answer), (405, Some("InvalidRequest")));
@@ -160,6 +186,12 @@ fn without_a_token_any_caller_gets_in() {
 fn sigterm_closes_the_database_cleanly() {
     let mut emu = start_virtual("sigterm");
     assert_eq!(emu.call("PUT", &job_path("rg", "a"), Some(&create_body())).0, 201);
+    // Writes and reads enough to leave pages in the WAL and readers' connections open.
+    for i in 0..40 {
+        let name = format!("j{i}");
+        assert_eq!(emu.call("PUT", &job_path("rg", &name), Some(&create_body())).0, 201);
+        assert_eq!(emu.call("GET", &job_path("rg", &name), None).0, 200);
+    }
     assert!(emu.terminate(), "exit status 0 after SIGTERM");
     let wal = emu.db.with_extension("sqlite3-wal");
     assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "the WAL is checkpointed on close");
