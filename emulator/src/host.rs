@@ -7,7 +7,7 @@ use import_export_lifecycle::arm::{
     self, BitLockerKeys, Context, JobOperation, JobRequest, ListRequest, ListScope, Record, Response, Scope,
     Write,
 };
-use import_export_lifecycle::{Command, Event};
+use import_export_lifecycle::{Command, Event, Policy};
 use jiff::Timestamp;
 use rusqlite::Connection;
 use serde::Serialize;
@@ -42,9 +42,17 @@ pub fn deadline_ms(at: Timestamp) -> i64 {
     at.as_millisecond()
 }
 
-/// Reads a stored record back, as untrusted input: the error names the row.
-fn parse_record(key: &JobKey, text: &str) -> Result<Record, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Damaged(format!("jobs row {key}: record: {e}")))
+/// Reads a stored record back, as untrusted input: strictly, and checked against the policy
+/// like every stored job (R-INPUT-3: a job no history reaches under it is refused). The error
+/// names the row.
+fn parse_record(key: &JobKey, text: &str, policy: &Policy) -> Result<Record, StoreError> {
+    let record: Record = serde_json::from_str(text)
+        .map_err(|e| StoreError::Damaged(format!("jobs row {key}: record: {e}")))?;
+    record
+        .job()
+        .check(policy)
+        .map_err(|e| StoreError::Damaged(format!("jobs row {key}: record: job: {e}")))?;
+    Ok(record)
 }
 
 fn parse_keys(key: &JobKey, text: &str) -> Result<BitLockerKeys, StoreError> {
@@ -53,8 +61,8 @@ fn parse_keys(key: &JobKey, text: &str) -> Result<BitLockerKeys, StoreError> {
 }
 
 /// The record stored under `key`, if any.
-pub fn load_record(conn: &Connection, key: &JobKey) -> Result<Option<Record>, StoreError> {
-    store::get_record(conn, key)?.map(|text| parse_record(key, &text)).transpose()
+pub fn load_record(conn: &Connection, key: &JobKey, policy: &Policy) -> Result<Option<Record>, StoreError> {
+    store::get_record(conn, key)?.map(|text| parse_record(key, &text, policy)).transpose()
 }
 
 fn load_keys(conn: &Connection, key: &JobKey) -> Result<Option<BitLockerKeys>, StoreError> {
@@ -130,7 +138,7 @@ pub fn job(
     body: Option<&Value>,
 ) -> Result<Response, StoreError> {
     let key = key_of(&request.scope, request.name.as_str());
-    let record = load_record(conn, &key)?;
+    let record = load_record(conn, &key, &context.policy)?;
     let keys = match request.operation {
         JobOperation::ListBitLockerKeys => load_keys(conn, &key)?,
         JobOperation::Create | JobOperation::Get | JobOperation::Update | JobOperation::Delete => None,
@@ -157,7 +165,7 @@ pub fn read_job(
     request: &JobRequest,
 ) -> Result<Option<Response>, StoreError> {
     let key = key_of(&request.scope, request.name.as_str());
-    let record = load_record(conn, &key)?;
+    let record = load_record(conn, &key, &context.policy)?;
     let keys = match request.operation {
         JobOperation::ListBitLockerKeys => load_keys(conn, &key)?,
         JobOperation::Create | JobOperation::Get | JobOperation::Update | JobOperation::Delete => None,
@@ -195,7 +203,10 @@ pub fn read_list(
         after.map(|p| (p.resource_group.as_str(), p.name.as_str())),
         size.saturating_add(1).saturating_add(due),
     )?;
-    let records = rows.iter().map(|(key, text)| parse_record(key, text)).collect::<Result<Vec<_>, _>>()?;
+    let records = rows
+        .iter()
+        .map(|(key, text)| parse_record(key, text, &context.policy))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(arm::list_page(context, now, request, &records))
 }
 
@@ -208,7 +219,7 @@ pub fn datacenter(
     command: &Command,
 ) -> Result<Result<(), arm::types::ErrorBody>, StoreError> {
     let key = key_of(scope, command.job().as_str());
-    let record = load_record(conn, &key)?;
+    let record = load_record(conn, &key, &context.policy)?;
     let answer = arm::handle_datacenter(context, record.as_ref(), ctx.now(), command);
     let scope = record.as_ref().map_or(scope, Record::scope);
     log_events(&id_of(scope, command.job().as_str()), &answer.events);
@@ -222,7 +233,7 @@ pub fn sweep(conn: &Connection, context: &Context, now: Timestamp) -> Result<Vec
     let mut fired = Vec::new();
     for key in store::due(conn, deadline_ms(now))? {
         // A damaged row cannot fire: it is named in the log and the others go on.
-        let record = match load_record(conn, &key) {
+        let record = match load_record(conn, &key, &context.policy) {
             Ok(Some(record)) => record,
             Ok(None) => continue,
             Err(e) => {

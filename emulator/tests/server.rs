@@ -275,3 +275,32 @@ fn a_damaged_row_answers_500_naming_it_and_the_others_are_served() {
     );
     assert_eq!((status, body), (200, json!({"value": []})));
 }
+
+/// A stored row that reads as JSON but holds a job no history reaches under the policy (its
+/// package overdue an hour after shipping, R-INPUT-3) is refused like any damaged row: never
+/// served, never fired.
+#[test]
+fn a_row_the_rules_could_never_produce_is_refused_naming_it() {
+    let mut emu = start_virtual("forged");
+    let path = job_path("rg", "forged");
+    assert_eq!(emu.call("PUT", &path, Some(&create_body())).0, 201);
+    assert_eq!(emu.call("PATCH", &path, Some(&common::ship_body())).0, 200);
+    assert!(emu.terminate());
+    let conn = rusqlite::Connection::open(&emu.db).unwrap();
+    let text: String =
+        conn.query_row("SELECT record FROM jobs WHERE name = 'forged'", [], |row| row.get(0)).unwrap();
+    let mut record: Value = serde_json::from_str(&text).unwrap();
+    record["job"]["packageOverdue"] = json!(true);
+    for drive in record["job"]["driveList"].as_array_mut().unwrap() {
+        drive["state"] = json!("NeverReceived");
+    }
+    let forged = serde_json::to_string(&record).unwrap();
+    assert!(forged.starts_with(r#"{"formatVersion":1"#), "the version stays first: {forged}");
+    conn.execute("UPDATE jobs SET record = ?1 WHERE name = 'forged'", [&forged]).unwrap();
+    drop(conn);
+    let emu = start(&emu.db, &["--clock", "virtual"]);
+    let (status, body) = emu.call("GET", &path, None);
+    assert_eq!((status, body["error"]["code"].as_str()), (500, Some("InternalError")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("jobs row sub-1/rg/forged: record: job:"), "{message}");
+}
