@@ -1541,7 +1541,7 @@ impl JsonHost {
         now: Timestamp,
         path: &str,
         operation: &Value,
-    ) -> Exchange<Result<(), import_export_lifecycle::arm::types::ErrorBody>> {
+    ) -> Exchange<Result<(), Response>> {
         let mut timers = self.sweep(now);
         let (scope, command) = match datacenter_command(path, operation) {
             Ok(parsed) => parsed,

@@ -288,30 +288,23 @@ async fn datacenter(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     let (scope, command) = match arm::datacenter_command(&path, &Value::Object(fields)) {
         Ok(parsed) => parsed,
-        Err(body) => {
-            let code = body.code.unwrap_or_else(|| "InvalidRequest".into());
-            return refused(status_of(&code), &code, body.message.unwrap_or_default());
-        }
+        Err(refusal) => return datacenter_refusal(&refusal),
     };
     let context = Arc::clone(&app.context);
     match app.writer.run(move |conn, ctx| host::datacenter(conn, ctx, &context, &scope, &command)).await {
         Ok(Ok(())) => axum::Json(json!({"ok": true})).into_response(),
-        Ok(Err(body)) => {
-            let code = body.code.unwrap_or_else(|| "InternalError".into());
-            refused(status_of(&code), &code, body.message.unwrap_or_default())
-        }
+        Ok(Err(refusal)) => datacenter_refusal(&refusal),
         Err(e) => store_error(e),
     }
 }
 
-/// The status of a refusal by its code, as the ARM layer maps the core's codes.
-fn status_of(code: &str) -> StatusCode {
-    match code {
-        "JobNotFound" => StatusCode::NOT_FOUND,
-        "InvalidRequest" | "DriveNotFound" => StatusCode::BAD_REQUEST,
-        "InternalError" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::CONFLICT,
-    }
+/// A refused datacenter operation: the ARM layer's status (404, 409, 400, 500) with
+/// `{"ok": false, "error": {"code", "message"}}`.
+fn datacenter_refusal(refusal: &arm::Response) -> Response {
+    let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let error = refusal.error_body();
+    let body = json!({"ok": false, "error": {"code": error.code, "message": error.message}});
+    (status, axum::Json(body)).into_response()
 }
 
 /// Whether `path` (without its query) has the shape of an Import/Export ARM path; anything else

@@ -25,7 +25,7 @@ use super::context::Context;
 use super::path::{self, Query, Scope, Target};
 use super::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
 use super::request::{Method, Request, Response, error, invalid, refusal};
-use super::types::{DriveStatus, ErrorBody, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
+use super::types::{DriveStatus, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
 use crate::command::Command;
 use crate::decider;
 use crate::error::{Error, Operation};
@@ -544,36 +544,37 @@ fn update(
 
 /// Reads a datacenter operation aimed at a job by its ARM path: `{"op": "packageReceived" |
 /// "startTransfer" | "progress" | "finishTransfer" | "shipBack", …}` with the fields of a
-/// scenario step. Gives the job's scope and the core command, or the refusal's body.
-pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Command), ErrorBody> {
-    let (scope, name) = match path::parse(path).map_err(|e| invalid(e).error_body())?.target {
+/// scenario step. Gives the job's scope and the core command, or the refusal (a 400 and its
+/// ARM error body).
+pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Command), Response> {
+    let (scope, name) = match path::parse(path).map_err(invalid)?.target {
         Target::Job { scope, name } => (scope, name),
         Target::BitLockerKeys { .. } | Target::ResourceGroupJobs { .. } | Target::SubscriptionJobs { .. } => {
-            return Err(invalid("path: a datacenter operation names one job").error_body());
+            return Err(invalid("path: a datacenter operation names one job"));
         }
     };
     let Value::Object(fields) = operation else {
-        return Err(invalid("a datacenter operation is a JSON object").error_body());
+        return Err(invalid("a datacenter operation is a JSON object"));
     };
     let mut fields = fields.clone();
     fields.insert("job".into(), Value::String(name.to_string()));
-    let command: Command = parse(&Value::Object(fields), "").map_err(|e| invalid(e).error_body())?;
+    let command: Command = parse(&Value::Object(fields), "").map_err(invalid)?;
     Ok((scope, command))
 }
 
 /// Applies a datacenter operation (a core command of the datacenter's: `PackageReceived`,
 /// `StartTransfer`, `Progress`, `FinishTransfer`, `ShipBack`) to the job's record, after its due
 /// timers, as [`handle_job`] does for a customer's request. A customer's command is refused
-/// (400): it comes as an ARM request.
+/// (400): it comes as an ARM request. A refusal is the response a host sends: its status (404
+/// for an unknown job, 409 when the job's state refuses, 400 for a wrong request) and ARM error
+/// body, as every other refusal of the ARM layer.
 pub fn handle_datacenter(
     ctx: &Context,
     record: Option<&Record>,
     now: Timestamp,
     command: &Command,
-) -> JobAnswer<Result<(), ErrorBody>> {
-    let refuse = |settled: Settled<'_>, response: Response| {
-        settled.finish(Err(response.error_body()), Write::Unchanged)
-    };
+) -> JobAnswer<Result<(), Response>> {
+    let refuse = |settled: Settled<'_>, response: Response| settled.finish(Err(response), Write::Unchanged);
     match command {
         Command::PackageReceived { .. }
         | Command::StartTransfer { .. }

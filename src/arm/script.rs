@@ -121,7 +121,9 @@ pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<Strin
             let exchange = service.datacenter(at, &path, &Value::Object(fields));
             let answer = match exchange.answer {
                 Ok(()) => serde_json::to_string(&json!({ "ok": true })),
-                Err(error) => serde_json::to_string(&OperationFailed { ok: false, error }),
+                Err(refusal) => {
+                    serde_json::to_string(&OperationFailed { ok: false, error: refusal.error_body() })
+                }
             };
             (exchange.timers, answer)
         } else {

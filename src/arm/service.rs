@@ -15,7 +15,6 @@ use super::list::list_page;
 use super::path::{ListPosition, Scope, ScopeKey};
 use super::record::{BitLockerKeys, Record};
 use super::request::{Request, Response};
-use super::types::ErrorBody;
 use crate::event::Event;
 use crate::format::FormatVersion;
 use crate::name::JobName;
@@ -171,7 +170,7 @@ impl Service {
         now: Timestamp,
         path: &str,
         operation: &Value,
-    ) -> Exchange<Result<(), ErrorBody>> {
+    ) -> Exchange<Result<(), Response>> {
         let mut timers = self.handle_timeout(now);
         let (scope, command) = match datacenter_command(path, operation) {
             Ok(parsed) => parsed,
