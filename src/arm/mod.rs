@@ -38,8 +38,11 @@
 //!   resource group compared without regard to case, lengths and characters checked.
 
 pub mod context;
+pub mod filter;
 pub mod handle;
 pub mod list;
+pub mod location;
+pub mod operations;
 pub mod path;
 pub mod record;
 pub mod request;
