@@ -4,10 +4,8 @@
 use crate::job::{Job, MAX_DRIVES};
 use crate::policy::Policy;
 use crate::rules;
-use jiff::{SignedDuration, Timestamp};
 
 use crate::state::{DriveState, JobState, JobType};
-use crate::timer::Timer;
 
 /// The phrase of the broken history invariant (R-STAGE-1), also used when a stored job's
 /// `createdAt` or `stateEnteredAt` disagrees with its stages.
@@ -236,32 +234,23 @@ pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
     // A timer due by the job's last instant fires before anything is recorded at that instant
     // (R-TIMER-4, R-CLOCK-1); it is due at that very instant only when its period is zero days
     // and it started counting then.
-    if let Some(deadline) = rules::deadline(job, policy) {
-        let period = match deadline.timer {
-            Timer::CreatingExpired => Some(policy.creating_expiry()),
-            Timer::NeverReceived => Some(policy.shipping_expiry()),
-            Timer::OverdueClosed => policy.overdue_close(),
-            Timer::RetentionExpired => Some(policy.retention()),
-        };
-        let zero = period == Some(SignedDuration::ZERO);
-        if deadline.at < job.updated_at || (deadline.at == job.updated_at && !zero) {
+    if let Some(timer) = rules::pending(job, policy) {
+        let zero = timer.since == timer.at;
+        if timer.at < job.updated_at || (timer.at == job.updated_at && !zero) {
             return fail("something is recorded at or after its own timer's deadline, which fires first");
         }
     }
-    let shipping = policy.shipping_expiry();
-    let after = |from: Timestamp, period: SignedDuration| from.checked_add(period).ok();
     if job.package_overdue {
         // Overdue from the instant the job was marked Shipping + the shipping period (R-TIMER-2).
         let shipped = job.stages.iter().find(|s| s.stage_name == JobState::Shipping).map(|s| s.stage_time);
-        let overdue = shipped.and_then(|shipped| after(shipped, shipping));
+        let overdue = shipped.and_then(|shipped| rules::overdue_at(shipped, policy));
         let overdue_at = match job.state {
             JobState::Shipping => overdue.is_some_and(|at| at <= job.updated_at),
             // Cancelled during the operators' wait (R-CANCEL-9).
             JobState::Completed => overdue.is_some_and(|at| at <= entered),
             // Closed by the operators at the end of their wait, recorded then (R-TIMER-6).
-            JobState::Closed => policy
-                .overdue_close()
-                .and_then(|close| overdue.and_then(|at| after(at, close)))
+            JobState::Closed => shipped
+                .and_then(|shipped| rules::overdue_closed_at(shipped, policy))
                 .is_some_and(|at| at == entered),
             JobState::Creating | JobState::Received | JobState::Transferring | JobState::Packaging => false,
         };

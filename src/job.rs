@@ -265,7 +265,7 @@ impl Job {
     /// retention in `Completed` or `Closed`, or of the two weeks a job may sit in `Creating`.
     /// `None` while the job is under way, or when that instant is beyond the time type.
     pub fn removal_at(&self, policy: &Policy) -> Option<jiff::Timestamp> {
-        self.next_deadline(policy).filter(|d| d.timer.removes_job()).map(|d| d.at)
+        self.next_deadline(policy).filter(|d| crate::decide::fire(self, d).removes_job()).map(|d| d.at)
     }
 
     /// What the customer may do now, without trying it: the same rules the operations apply

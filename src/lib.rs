@@ -78,6 +78,7 @@
 
 #[cfg(feature = "arm")]
 pub mod arm;
+mod catch_up;
 mod command;
 mod decide;
 pub mod decider;

@@ -183,21 +183,49 @@ pub(crate) fn instant(job: &Job, now: Timestamp) -> Timestamp {
 /// its last accepted update, or its creation (R-UPDATE-7). The operators' close counts from the
 /// end of the shipping period, when the package became overdue (R-TIMER-6).
 pub(crate) fn deadline(job: &Job, policy: &Policy) -> Option<Deadline> {
-    let (timer, at) = match job.state {
-        JobState::Creating => (Timer::CreatingExpired, after(job.updated_at, policy.creating_expiry())),
+    let pending = pending(job, policy)?;
+    Some(Deadline { at: pending.at, job: job.name.clone(), timer: pending.timer })
+}
+
+/// A job's pending timer: which one, the instant its period counts from, and when it fires.
+pub(crate) struct Pending {
+    /// Which timer.
+    pub(crate) timer: Timer,
+    /// The instant its period started (its deadline when the period is zero days).
+    pub(crate) since: Timestamp,
+    /// The instant it fires.
+    pub(crate) at: Timestamp,
+}
+
+/// The job's pending timer (see [`deadline`]), with the instant it counts from; `None` when no
+/// timer is pending or its deadline is past the end of time.
+pub(crate) fn pending(job: &Job, policy: &Policy) -> Option<Pending> {
+    let (timer, since, period) = match job.state {
+        JobState::Creating => (Timer::CreatingExpired, job.updated_at, policy.creating_expiry()),
         JobState::Shipping if !job.package_overdue => {
-            (Timer::NeverReceived, after(job.state_entered_at(), policy.shipping_expiry()))
+            (Timer::NeverReceived, job.state_entered_at(), policy.shipping_expiry())
         }
         JobState::Shipping => {
-            let overdue_since = after(job.state_entered_at(), policy.shipping_expiry());
-            (Timer::OverdueClosed, overdue_since.and_then(|since| after(since, policy.overdue_close()?)))
+            (Timer::OverdueClosed, overdue_at(job.state_entered_at(), policy)?, policy.overdue_close()?)
         }
         JobState::Completed | JobState::Closed => {
-            (Timer::RetentionExpired, after(job.state_entered_at(), policy.retention()))
+            (Timer::RetentionExpired, job.state_entered_at(), policy.retention())
         }
         JobState::Received | JobState::Transferring | JobState::Packaging => return None,
     };
-    Some(Deadline { at: at?, job: job.name.clone(), timer })
+    Some(Pending { timer, since, at: after(since, period)? })
+}
+
+/// R-TIMER-2: the instant a package sent at `shipped` (the job marked `Shipping`) becomes
+/// overdue: the end of the shipping period.
+pub(crate) fn overdue_at(shipped: Timestamp, policy: &Policy) -> Option<Timestamp> {
+    after(shipped, policy.shipping_expiry())
+}
+
+/// R-TIMER-6: the instant the operators close a job marked `Shipping` at `shipped` whose
+/// package never came; `None` if they never do.
+pub(crate) fn overdue_closed_at(shipped: Timestamp, policy: &Policy) -> Option<Timestamp> {
+    after(overdue_at(shipped, policy)?, policy.overdue_close()?)
 }
 
 /// `from + period`, or `None` past the end of the time type (R-TIMER-5).

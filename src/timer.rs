@@ -25,16 +25,6 @@ pub enum Timer {
     RetentionExpired,
 }
 
-impl Timer {
-    /// The timer removes the job: after it fired nothing about the job is visible (R-GONE-1).
-    pub fn removes_job(self) -> bool {
-        match self {
-            Timer::CreatingExpired | Timer::RetentionExpired => true,
-            Timer::NeverReceived | Timer::OverdueClosed => false,
-        }
-    }
-}
-
 /// A pending timer: which one, on which job, and the instant it fires.
 ///
 /// The job is visible, unchanged by this timer, at every instant strictly before `at`; at `at`

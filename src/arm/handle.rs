@@ -32,7 +32,6 @@ use crate::error::{Error, Operation};
 use crate::event::Event;
 use crate::job::Job;
 use crate::name::{DriveId, JobName};
-use crate::rules;
 use crate::state::JobType;
 use crate::update::UpdateField;
 
@@ -232,15 +231,15 @@ struct Settled<'r> {
 }
 
 impl<'r> Settled<'r> {
-    /// Fires the record's timers due by `at(job)`.
-    fn new(ctx: &Context, record: Option<&'r Record>, at: impl Fn(&Job) -> Timestamp) -> Settled<'r> {
-        let due = record.filter(|r| r.next_deadline(&ctx.policy).is_some_and(|d| d.at <= at(r.job())));
-        let Some(due) = due else {
-            return Settled { before: record, now: record.map(Cow::Borrowed), events: Vec::new() };
-        };
-        let mut job = Some(due.job().clone());
-        let events = decider::handle_timeout(&mut job, &ctx.policy, at(due.job()));
-        Settled { before: record, now: job.map(|job| Cow::Owned(due.with_job(job))), events }
+    /// Fires the record's timers due by `until(job)`, with [`Job::catch_up`].
+    fn new(ctx: &Context, record: Option<&'r Record>, until: impl Fn(&Job) -> Timestamp) -> Settled<'r> {
+        let Some(due) = record else { return Settled { before: None, now: None, events: Vec::new() } };
+        let caught = due.job().catch_up(&ctx.policy, until(due.job()));
+        if caught.is_unchanged() {
+            return Settled { before: record, now: record.map(Cow::Borrowed), events: caught.events };
+        }
+        let now = caught.job.map(|job| Cow::Owned(due.with_job(job.into_owned())));
+        Settled { before: record, now, events: caught.events }
     }
 
     fn record(&self) -> Option<&Record> {
@@ -303,7 +302,7 @@ pub fn handle_job(
             events: Vec::new(),
         };
     }
-    let mut settled = Settled::new(ctx, record, |job| rules::instant(job, now));
+    let mut settled = Settled::new(ctx, record, |job| job.acting_instant(now));
     let body = body.filter(|b| !b.is_null());
     let name = &request.name;
     let not_found = |operation| refusal(&Error::JobNotFound { operation, job: name.clone() });
@@ -595,7 +594,7 @@ pub fn handle_datacenter(
         let message = format!("the host passed the record of job '{}'", other.name());
         return refuse(settled, error(500, "InternalError", message));
     }
-    let mut settled = Settled::new(ctx, record, |job| rules::instant(job, now));
+    let mut settled = Settled::new(ctx, record, |job| job.acting_instant(now));
     let Some(current) = settled.record() else {
         let e = Error::JobNotFound { operation: command.operation(), job: command.job().clone() };
         return refuse(settled, refusal(&e));
