@@ -282,6 +282,12 @@ pub enum Problem {
     /// A recorded event is not what the rules decide in the state it is applied to (R-EVENT-1).
     #[error("the event does not follow from the registry's state: the rules decide otherwise")]
     EventDoesNotFollow,
+    /// A job is marked `Shipping` through *Update Job* only once this field is known (R-FLOW-8).
+    #[error("marking the job Shipping needs its {field}, given in this request or an earlier one")]
+    ShipNeeds {
+        /// The field that is missing.
+        field: UpdateField,
+    },
     /// The drive's `bytesSucceeded` would go past the largest count the model holds.
     #[error("drive '{drive}' would count more than {} bytes", u64::MAX)]
     BytesOverflow {
@@ -293,12 +299,13 @@ pub enum Problem {
 impl Problem {
     /// The rule a request with this problem breaks: R-EVENT-1 for a recorded event that does not
     /// follow, R-UPDATE-6 for an update's list of fields, R-UPDATE-4 for drives given without
-    /// `driveList`, R-INPUT-1 for every other malformed input.
+    /// `driveList`, R-FLOW-8 for a shipment whose details are missing, R-INPUT-1 for every other malformed input.
     pub fn rule(&self) -> Rule {
         match self {
             Problem::EventDoesNotFollow => Rule::Event1,
             Problem::NoUpdateField | Problem::DuplicateUpdateField { .. } => Rule::Update6,
             Problem::DrivesWithoutDriveList => Rule::Update4,
+            Problem::ShipNeeds { .. } => Rule::Flow8,
             Problem::EmptyJobName
             | Problem::JobNameTooLong { .. }
             | Problem::JobNameCharacter { .. }

@@ -3,11 +3,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Operation, Problem};
 use crate::format::FormatVersion;
 use crate::name::{DriveId, JobName};
 use crate::policy::Policy;
 use crate::rule::Rule;
-use crate::rules;
+use crate::rules::{self, Act};
 use crate::state::{DriveState, JobState, JobType};
 use crate::timer::Deadline;
 use crate::update::UpdateField;
@@ -271,10 +272,11 @@ impl Job {
     /// What the customer may do now, without trying it: the same rules the operations apply
     /// (R-UPDATE-8).
     pub fn capabilities(&self, policy: &Policy) -> Capabilities {
-        let cancel = rules::cancel(self, policy);
-        let delete = rules::delete(self.state);
-        let ship = rules::ship(self.state);
-        let address = rules::update(self, UpdateField::ReturnAddress);
+        let may = |act| rules::may(self, policy, act);
+        let cancel = may(Act::Cancel);
+        let delete = may(Act::Delete);
+        let ship = may(Act::Ship);
+        let address = may(Act::Update(UpdateField::ReturnAddress));
         let mut refused_by = std::collections::BTreeMap::new();
         for (flag, answer) in [
             ("isCancellable", cancel),
@@ -288,7 +290,7 @@ impl Job {
         }
         let mut updatable_fields = Vec::new();
         for field in <UpdateField as strum::IntoEnumIterator>::iter() {
-            match rules::update(self, field) {
+            match may(Act::Update(field)) {
                 Ok(()) => updatable_fields.push(field),
                 Err(rule) => {
                     refused_by.insert(field.to_string(), rule);
@@ -304,6 +306,32 @@ impl Job {
             refused_by,
             next_deadline: self.next_deadline(policy),
         }
+    }
+
+    /// Whether the job may be marked `Shipping` now by a host that requires its details first,
+    /// as the ARM API's *Update Job* does: R-FLOW-1 (the state), then R-FLOW-8 (a
+    /// `returnAddress`, then a `deliveryPackage`, among the fields `known` of the job, from the
+    /// request or an earlier one). The core's [`Command::Ship`](crate::Command::Ship) itself
+    /// needs no details; this is the check a host adds before sending it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidStateTransition`] naming R-FLOW-1 when the job's state refuses a
+    /// shipment (whatever is known), else [`Error::InvalidRequest`] with
+    /// [`Problem::ShipNeeds`] naming the first missing field (R-FLOW-8).
+    pub fn may_ship_with(&self, policy: &Policy, known: &[UpdateField]) -> Result<(), Error> {
+        rules::ship_with(self, policy, known).map_err(|(rule, missing)| match missing {
+            Some(field) => {
+                Error::InvalidRequest { operation: Operation::Ship, problem: Problem::ShipNeeds { field } }
+            }
+            None => Error::InvalidStateTransition {
+                operation: Operation::Ship,
+                job: self.name.clone(),
+                state: self.state,
+                drive: None,
+                rule,
+            },
+        })
     }
 
     /// Checks the invariants every job of the model satisfies, whatever happened to it:

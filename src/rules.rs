@@ -1,9 +1,11 @@
 //! The lifecycle's decisions, each in one function: which state accepts which operation, where
 //! a job stands after its drives changed, how it ends, and when its timer fires.
 //!
-//! Every function here is pure and total. The operations ([`decide`](crate::decide)) and the
-//! capability flags ([`Job::capabilities`](crate::Job::capabilities)) both ask these functions,
-//! so what a job says it allows is what it does.
+//! Every function here is pure and total. Whether something may happen to a job now, and if
+//! not which rule refuses it, is answered by one function, [`may`]: deciding a command
+//! ([`decide`](crate::decide)), the capability flags
+//! ([`Job::capabilities`](crate::Job::capabilities)) and the ARM layer's preconditions
+//! ([`ship_with`]) all ask it, so what a job says it allows is what it does.
 
 use jiff::Timestamp;
 
@@ -14,9 +16,88 @@ use crate::state::{DriveState, JobState, JobType};
 use crate::timer::{Deadline, Timer};
 use crate::update::UpdateField;
 
+/// What may be asked of a job that exists, as far as its state (and the policy) decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Act {
+    /// Mark the job `Shipping` (R-FLOW-1).
+    Ship,
+    /// Change one field (R-UPDATE-1 to R-UPDATE-5).
+    Update(UpdateField),
+    /// Cancel (R-CANCEL-1, R-CANCEL-2).
+    Cancel,
+    /// Delete (R-DELETE-1, R-DELETE-2).
+    Delete,
+    /// Receive the package (R-FLOW-2).
+    ReceivePackage,
+    /// Start copying a drive (R-FLOW-3, then R-CANCEL-7).
+    StartTransfer,
+    /// Ship the drives back (R-FLOW-6).
+    ShipBack,
+}
+
+/// The one answer to "may `act` happen to `job` now, and if not, which rule refuses it". The
+/// checks of one drive (R-FLOW-3, R-FLOW-4) and of the request's shape come after this one
+/// (see `docs/spec.md`, *Which refusal wins*).
+pub(crate) fn may(job: &Job, policy: &Policy, act: Act) -> Result<(), Rule> {
+    match act {
+        Act::Ship => ship(job.state),
+        Act::Update(field) => update(job, field),
+        Act::Cancel => cancel(job, policy),
+        Act::Delete => delete(job.state),
+        Act::ReceivePackage => match job.state {
+            JobState::Shipping => Ok(()),
+            JobState::Creating
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Packaging
+            | JobState::Completed
+            | JobState::Closed => Err(Rule::Flow2),
+        },
+        Act::StartTransfer => match job.state {
+            JobState::Received | JobState::Transferring if job.cancel_requested => Err(Rule::Cancel7),
+            JobState::Received | JobState::Transferring => Ok(()),
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Packaging
+            | JobState::Completed
+            | JobState::Closed => Err(Rule::Flow3),
+        },
+        Act::ShipBack => match job.state {
+            JobState::Packaging => Ok(()),
+            JobState::Creating
+            | JobState::Shipping
+            | JobState::Received
+            | JobState::Transferring
+            | JobState::Completed
+            | JobState::Closed => Err(Rule::Flow6),
+        },
+    }
+}
+
+/// R-FLOW-8: the fields a job must have, given in the request that ships it or an earlier one,
+/// to be marked `Shipping` through *Update Job*, in the order they are checked.
+pub(crate) const NEEDED_TO_SHIP: [UpdateField; 2] =
+    [UpdateField::ReturnAddress, UpdateField::DeliveryPackage];
+
+/// R-FLOW-1, then R-FLOW-8: may the job be marked `Shipping` now, given the fields `known` of
+/// it? The state first: a job that may not ship is refused by its state whatever the request
+/// names; then each field of [`NEEDED_TO_SHIP`], in order. `Err` names the rule and, for
+/// R-FLOW-8, the field that is missing.
+pub(crate) fn ship_with(
+    job: &Job,
+    policy: &Policy,
+    known: &[UpdateField],
+) -> Result<(), (Rule, Option<UpdateField>)> {
+    may(job, policy, Act::Ship).map_err(|rule| (rule, None))?;
+    match NEEDED_TO_SHIP.into_iter().find(|field| !known.contains(field)) {
+        Some(missing) => Err((Rule::Flow8, Some(missing))),
+        None => Ok(()),
+    }
+}
+
 /// R-CANCEL-1, R-CANCEL-2 (and R-CANCEL-3: an accepting state accepts again): may this job be
 /// cancelled now? `Err` holds the rule that refuses it.
-pub(crate) fn cancel(job: &Job, policy: &Policy) -> Result<(), Rule> {
+fn cancel(job: &Job, policy: &Policy) -> Result<(), Rule> {
     match job.state {
         JobState::Packaging | JobState::Completed | JobState::Closed => Err(Rule::Cancel2),
         JobState::Creating | JobState::Shipping | JobState::Received | JobState::Transferring => {
@@ -46,7 +127,7 @@ pub(crate) fn cancel_window_holds(policy: &Policy, state: JobState) -> bool {
 }
 
 /// R-DELETE-1, R-DELETE-2: may a job in this state be deleted?
-pub(crate) fn delete(state: JobState) -> Result<(), Rule> {
+fn delete(state: JobState) -> Result<(), Rule> {
     match state {
         JobState::Creating | JobState::Completed | JobState::Closed => Ok(()),
         JobState::Shipping | JobState::Received | JobState::Transferring | JobState::Packaging => {
@@ -56,7 +137,7 @@ pub(crate) fn delete(state: JobState) -> Result<(), Rule> {
 }
 
 /// R-FLOW-1: may a job in this state be marked `Shipping`?
-pub(crate) fn ship(state: JobState) -> Result<(), Rule> {
+fn ship(state: JobState) -> Result<(), Rule> {
     match state {
         JobState::Creating => Ok(()),
         JobState::Shipping
@@ -71,7 +152,7 @@ pub(crate) fn ship(state: JobState) -> Result<(), Rule> {
 /// R-UPDATE-1 to R-UPDATE-5: may this field of this job change now? `Err` holds the rule that
 /// refuses it. The drive list's own checks (those of `create`) are the request's, not the
 /// state's, and are made when the update is decided.
-pub(crate) fn update(job: &Job, field: UpdateField) -> Result<(), Rule> {
+fn update(job: &Job, field: UpdateField) -> Result<(), Rule> {
     use JobState::{Closed, Completed, Creating, Packaging, Received, Shipping, Transferring};
     let (allowed, rule) = match (field, job.state) {
         // R-UPDATE-1: the drives go back from Packaging on; until then the return may change.

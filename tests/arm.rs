@@ -2118,3 +2118,89 @@ fn arm_service_keeps_its_context() {
         Some(Caller { name: "string".into(), kind: "application".into() })
     );
 }
+
+/// The status, code and rule of a refusal, and the service unchanged by it (R-REFUSE-1).
+fn refused_patch(service: &mut Service, when: &str, p: &str, body: Value) -> (u16, String, String) {
+    let before = service.clone();
+    let r = send(service, when, Method::Patch, p, Some(body));
+    assert_eq!(*service, before, "a refused PATCH changes nothing");
+    let error = r.error_body();
+    let message = error.message.unwrap_or_default();
+    let rule = message.rsplit('[').next().unwrap_or_default().trim_end_matches(']').to_string();
+    (r.status, error.code.unwrap_or_default(), rule)
+}
+
+/// R-FLOW-8, and the order of a PATCH's refusals (docs/spec.md, *Which refusal wins*): the
+/// fields the body changes are checked first (R-UPDATE-*), then the shipment's or the cancel's
+/// state (R-FLOW-1, R-CANCEL-1/2), then the shipment's details (R-FLOW-8: returnAddress, then
+/// deliveryPackage).
+#[test]
+fn r_flow_8_a_shipment_needs_its_details_and_the_state_is_refused_first() {
+    let mut service = service();
+    let p = path("g", "j");
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    assert_eq!(send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(bare)).status, 201);
+    let drives = json!([{"driveId": "D1"}]);
+    let package = json!({"carrierName": "UPS", "trackingNumber": "9"});
+    let address = json!({"recipientName": "Ann", "city": "Oslo"});
+    let at = "2026-01-05T10:00:00Z";
+
+    // In Creating, nothing known: the return address is missing first, then the package.
+    let ship = json!({"properties": {"state": "Shipping"}});
+    assert_eq!(refused_patch(&mut service, at, &p, ship), (400, "InvalidRequest".into(), "R-FLOW-8".into()));
+    let r = send(&mut service, at, Method::Patch, &p, Some(json!({"properties": {"state": "Shipping"}})));
+    assert!(r.error_body().message.unwrap().starts_with("properties.returnAddress"));
+    let with_address = json!({"properties": {"state": "Shipping", "returnAddress": address}});
+    let r = send(&mut service, at, Method::Patch, &p, Some(with_address.clone()));
+    assert_eq!(r.status, 400);
+    assert!(r.error_body().message.unwrap().starts_with("properties.deliveryPackage"));
+
+    // Ship + a field its state refuses: the field's rule wins over the missing details.
+    let ship_and_drives = json!({"properties": {"state": "Shipping", "driveList": drives}});
+    assert_eq!(
+        refused_patch(&mut service, at, &p, ship_and_drives),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-4".into())
+    );
+
+    // Shipped with both: accepted.
+    let full =
+        json!({"properties": {"state": "Shipping", "returnAddress": address, "deliveryPackage": package}});
+    assert_eq!(send(&mut service, "2026-01-05T11:00:00Z", Method::Patch, &p, Some(full.clone())).status, 200);
+    // Ship again: the state refuses (R-FLOW-1), whatever the body names.
+    for body in [json!({"properties": {"state": "Shipping"}}), full] {
+        assert_eq!(
+            refused_patch(&mut service, "2026-01-05T12:00:00Z", &p, body),
+            (409, "InvalidStateTransition".into(), "R-FLOW-1".into())
+        );
+    }
+    // Ship + a field refused in Shipping: the field first (R-UPDATE-4 before R-FLOW-1).
+    let body = json!({"properties": {"state": "Shipping", "driveList": drives}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T12:00:00Z", &p, body),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-4".into())
+    );
+
+    // A job cancelled in Creating (Completed) that never had a package: shipping it is refused
+    // by its state (R-FLOW-1), not by the missing package (R-FLOW-8).
+    let q = path("g", "k");
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    assert_eq!(send(&mut service, "2026-01-05T13:00:00Z", Method::Put, &q, Some(bare)).status, 201);
+    let cancel = json!({"properties": {"cancelRequested": true}});
+    assert_eq!(send(&mut service, "2026-01-05T13:00:00Z", Method::Patch, &q, Some(cancel)).status, 200);
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, json!({"properties": {"state": "Shipping"}})),
+        (409, "InvalidStateTransition".into(), "R-FLOW-1".into())
+    );
+    // Cancel + an update its state refuses: the update first (R-UPDATE-3 before R-CANCEL-2).
+    let body = json!({"properties": {"cancelRequested": true, "logLevel": "Error"}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, body),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-3".into())
+    );
+    // Cancel + an update its state accepts (tags, R-UPDATE-5): the cancel's state refuses.
+    let body = json!({"tags": {"a": "b"}, "properties": {"cancelRequested": true}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, body),
+        (409, "CancelNotAllowed".into(), "R-CANCEL-2".into())
+    );
+}

@@ -28,7 +28,7 @@ use super::request::{Method, Request, Response, error, invalid, refusal};
 use super::types::{DriveStatus, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
 use crate::command::Command;
 use crate::decider;
-use crate::error::{Error, Operation};
+use crate::error::{Error, Operation, Problem};
 use crate::event::Event;
 use crate::job::Job;
 use crate::name::{DriveId, JobName};
@@ -492,22 +492,21 @@ fn update(
     if cancel {
         commands.push(Command::Cancel { job: name.clone() });
     } else if ship {
-        if props.return_address.is_none() && given.return_address.is_none() {
-            return Err(invalid(
-                "properties.returnAddress: needed to mark the job Shipping, in this or an earlier request",
-            ));
-        }
-        let Some(package) = props.delivery_package.as_ref().or(given.delivery_package.as_ref()) else {
-            return Err(invalid(
-                "properties.deliveryPackage: needed to mark the job Shipping, in this or an earlier request",
-            ));
-        };
+        let package = props.delivery_package.as_ref().or(given.delivery_package.as_ref());
         commands.push(Command::Ship {
             job: name.clone(),
-            carrier: package.carrier_name.clone(),
-            tracking_number: package.tracking_number.clone(),
+            carrier: package.and_then(|p| p.carrier_name.clone()),
+            tracking_number: package.and_then(|p| p.tracking_number.clone()),
         });
     }
+    // R-FLOW-8: what the job will know once this request's fields are in.
+    let known: Vec<UpdateField> = [
+        (props.return_address.is_some() || given.return_address.is_some(), UpdateField::ReturnAddress),
+        (props.delivery_package.is_some() || given.delivery_package.is_some(), UpdateField::DeliveryPackage),
+    ]
+    .into_iter()
+    .filter_map(|(known, field)| known.then_some(field))
+    .collect();
     let mut record = current.clone();
     if commands.is_empty() {
         return Ok((record, None, Vec::new()));
@@ -515,6 +514,9 @@ fn update(
     let mut job = Some(current.job().clone());
     let mut events = Vec::new();
     for command in &commands {
+        if let (Command::Ship { .. }, Some(settled)) = (command, &job) {
+            settled.may_ship_with(&ctx.policy, &known).map_err(|e| ship_refusal(&e))?;
+        }
         let outcome = decider::execute(&mut job, &ctx.policy, now, command);
         let event = outcome.result.map_err(|e| refusal(&e))?;
         events.extend(outcome.timers);
@@ -539,6 +541,25 @@ fn update(
     }
     record.set_last_modified_by(ctx.config.caller.clone());
     Ok((record, keys, events))
+}
+
+/// A refusal of a shipment as ARM answers it: a missing detail (R-FLOW-8) is a 400 whose
+/// message starts with the field, as every other 400 of a body does.
+fn ship_refusal(e: &Error) -> Response {
+    match e {
+        Error::InvalidRequest { problem: Problem::ShipNeeds { field }, .. } => invalid(format!(
+            "properties.{field}: needed to mark the job Shipping, in this or an earlier request [{}]",
+            e.rule()
+        )),
+        Error::JobNotFound { .. }
+        | Error::JobAlreadyExists { .. }
+        | Error::CancelNotAllowed { .. }
+        | Error::DeleteNotAllowed { .. }
+        | Error::UpdateNotAllowed { .. }
+        | Error::InvalidStateTransition { .. }
+        | Error::DriveNotFound { .. }
+        | Error::InvalidRequest { .. } => refusal(e),
+    }
 }
 
 /// Reads a datacenter operation aimed at a job by its ARM path: `{"op": "packageReceived" |

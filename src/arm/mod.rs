@@ -23,13 +23,15 @@
 //! `DriveNotFound` and `InvalidRequest` answer 400. A malformed path or body answers 400
 //! `InvalidRequest` naming the field (`properties.jobType: …`); another method, 405.
 //!
-//! Rules of the ARM layer itself, each in one function of [`handle`]:
-//! - `PATCH`: `cancelRequested: true` cancels, `false` is refused; `state: "Shipping"` ships and
-//!   needs a `deliveryPackage` and a `returnAddress`, from this or an earlier request; `""` (or
-//!   no `state`) changes nothing; any other `state` is refused; shipping and cancelling in one
-//!   request is refused; `driveList` is refused (drives are fixed at creation in this model).
-//! - `returnAddress`, `returnShipping`, `deliveryPackage`, `logLevel`, `backupDriveManifest`
-//!   change only in `Creating` and `Shipping`; `tags` in any state.
+//! What this layer decides itself (the lifecycle's rules, including which field may change in
+//! which state and what a shipment needs, are the core's):
+//! - `PATCH`: `cancelRequested: true` cancels, `false` is refused; `state: "Shipping"` ships
+//!   (the core checks the state, R-FLOW-1, then that a `returnAddress` and a `deliveryPackage`
+//!   are known from this or an earlier request, R-FLOW-8); `""` (or no `state`) changes
+//!   nothing; any other `state` is refused; shipping and cancelling in one request is refused.
+//!   The fields a body names are one core update (R-UPDATE-1 to R-UPDATE-6: `driveList` only on
+//!   an import job in `Creating`, the return address until `Packaging`, `tags` in any state),
+//!   decided before the ship or the cancel; the request is all or nothing.
 //! - `bitLockerKey` is never echoed by `GET`/`PUT`/`PATCH`: only `listBitLockerKeys` returns it.
 //! - `copyStatus`, `percentComplete`, `verboseLogUri`, `errorLogUri`, `returnPackage` are never
 //!   shown (the model does not know them), nor taken from a customer's input; `bytesSucceeded`
