@@ -217,7 +217,7 @@ pub fn datacenter(
     context: &Context,
     scope: &Scope,
     command: &Command,
-) -> Result<Result<(), arm::Response>, StoreError> {
+) -> Result<Result<(), arm::Refusal>, StoreError> {
     let key = key_of(scope, command.job().as_str());
     let record = load_record(conn, &key, &context.policy)?;
     let answer = arm::handle_datacenter(context, record.as_ref(), ctx.now(), command);

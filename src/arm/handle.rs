@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::context::Context;
 use super::path::{self, Query, Scope, Target};
 use super::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
-use super::request::{Method, Request, Response, error, invalid, refusal};
+use super::request::{Method, Refusal, Request, Response, error, invalid, refusal};
 use super::types::{DriveStatus, PutJobParameters, UpdateJobParameters, UpdateJobProperties};
 use crate::command::Command;
 use crate::decider;
@@ -131,12 +131,51 @@ pub enum Route {
     List(ListRequest),
 }
 
-/// Says what `request` names, or answers it at once: 400 for a malformed path or query (the
-/// message names the part), 405 for a method the path does not take.
-pub fn route(request: &Request) -> Result<Route, Response> {
-    let parsed = path::parse(&request.path).map_err(invalid)?;
+/// Says what `request` names, or the refusal that answers it at once, as [`route_http`] does.
+///
+/// # Errors
+///
+/// See [`route_http`].
+pub fn route(request: &Request) -> Result<Route, Refusal> {
+    route_target(request.method, &request.path)
+}
+
+/// Says what a request names, from its HTTP method's name (`"GET"`, exactly as sent) and its
+/// target (path and query, as sent): everything a host reads of a request before its body.
+/// The method comes back as this layer's [`Method`].
+///
+/// # Errors
+///
+/// The refusal that answers the request, found in this order: the path's shape (404
+/// `NotFound`), `api-version` (400 `MissingApiVersionParameter` or
+/// `InvalidApiVersionParameter`), the other query parameters and the names (400
+/// `InvalidRequest` naming the part), then the method (405 for one the path does not take).
+pub fn route_http(method: &str, target: &str) -> Result<(Method, Route), Refusal> {
+    let parsed = read_target(target)?;
+    let method = Method::from_http(method).ok_or_else(|| not_allowed(method))?;
+    Ok((method, to_route(method, parsed)?))
+}
+
+/// The path and query of a request, with its `api-version` required.
+fn read_target(target: &str) -> Result<path::ArmPath, Refusal> {
+    let parsed = path::parse(target).map_err(|e| e.refusal())?;
+    if parsed.query.api_version.is_none() {
+        return Err(path::PathError::MissingApiVersion.refusal());
+    }
+    Ok(parsed)
+}
+
+fn route_target(method: Method, target: &str) -> Result<Route, Refusal> {
+    to_route(method, read_target(target)?)
+}
+
+fn not_allowed(method: impl std::fmt::Display) -> Refusal {
+    error(405, "InvalidRequest", format!("method {method} is not allowed on this path"))
+}
+
+fn to_route(method: Method, parsed: path::ArmPath) -> Result<Route, Refusal> {
     let job = |scope, name, operation| Ok(Route::Job(JobRequest { scope, name, operation }));
-    match (request.method, parsed.target) {
+    match (method, parsed.target) {
         (Method::Put, Target::Job { scope, name }) => job(scope, name, JobOperation::Create),
         (Method::Get, Target::Job { scope, name }) => job(scope, name, JobOperation::Get),
         (Method::Patch, Target::Job { scope, name }) => job(scope, name, JobOperation::Update),
@@ -154,9 +193,7 @@ pub fn route(request: &Request) -> Result<Route, Response> {
             query: parsed.query,
             path: parsed.path,
         })),
-        (method, _) => {
-            Err(error(405, "InvalidRequest", format!("method {method} is not allowed on this path")))
-        }
+        (method, _) => Err(not_allowed(method)),
     }
 }
 
@@ -196,7 +233,7 @@ type GivenDrives = (Vec<DriveId>, Vec<DriveDetails>, BTreeMap<DriveId, String>);
 /// Reads a `driveList`, naming the drive that does not fit (`properties.driveList[1].driveId`).
 /// Only the customer's own fields of a drive are kept; its state, copy status, logs and bytes
 /// are the service's.
-fn given_drives(list: &[DriveStatus]) -> Result<GivenDrives, Response> {
+fn given_drives(list: &[DriveStatus]) -> Result<GivenDrives, Refusal> {
     let (mut drives, mut details, mut keys) = (Vec::new(), Vec::new(), BTreeMap::new());
     for (i, drive) in list.iter().enumerate() {
         let Some(id) = drive.drive_id.as_deref() else {
@@ -296,7 +333,8 @@ pub fn handle_job(
                 500,
                 "InternalError",
                 format!("the host passed the record of {}/…/jobs/{}", other.scope(), other.name()),
-            ),
+            )
+            .response(),
             record: Write::Unchanged,
             keys: Write::Unchanged,
             events: Vec::new(),
@@ -311,7 +349,7 @@ pub fn handle_job(
         JobOperation::Get => {
             let answer = match settled.record() {
                 Some(record) => view(ctx, record, 200),
-                None => not_found(Operation::Get),
+                None => not_found(Operation::Get).response(),
             };
             settled.finish(answer, Write::Unchanged)
         }
@@ -327,11 +365,11 @@ pub fn handle_job(
                 let keys = keys.map_or(Write::Unchanged, |keys| Write::Put(Box::new(keys)));
                 settled.finish(answer, keys)
             }
-            Err(answer) => settled.finish(answer, Write::Unchanged),
+            Err(answer) => settled.finish(answer.response(), Write::Unchanged),
         },
         JobOperation::Delete => {
             let Some(current) = settled.record() else {
-                return settled.finish(not_found(Operation::Delete), Write::Unchanged);
+                return settled.finish(not_found(Operation::Delete).response(), Write::Unchanged);
             };
             let mut job = Some(current.job().clone());
             let outcome =
@@ -344,7 +382,7 @@ pub fn handle_job(
                     settled.set(after);
                     settled.finish(Response { status: 200, body: None }, Write::Unchanged)
                 }
-                Err(e) => settled.finish(refusal(&e), Write::Unchanged),
+                Err(e) => settled.finish(refusal(&e).response(), Write::Unchanged),
             }
         }
         JobOperation::ListBitLockerKeys => {
@@ -361,7 +399,7 @@ pub fn handle_job(
                         .collect();
                     Response { status: 200, body: Some(serde_json::json!({ "value": value })) }
                 }
-                None => not_found(Operation::Get),
+                None => not_found(Operation::Get).response(),
             };
             settled.finish(answer, Write::Unchanged)
         }
@@ -372,7 +410,7 @@ pub fn handle_job(
 fn view(ctx: &Context, record: &Record, status: u16) -> Response {
     match serde_json::to_value(record.resource(&ctx.config)) {
         Ok(body) => Response { status, body: Some(body) },
-        Err(e) => error(500, "InternalError", e.to_string()),
+        Err(e) => error(500, "InternalError", e.to_string()).response(),
     }
 }
 
@@ -432,7 +470,7 @@ fn create(
             settled.set(Some(record));
             settled.finish(answer, Write::Put(Box::new(keys)))
         }
-        Err(answer) => settled.finish(answer, Write::Unchanged),
+        Err(answer) => settled.finish(answer.response(), Write::Unchanged),
     }
 }
 
@@ -453,7 +491,7 @@ fn update(
     now: Timestamp,
     name: &JobName,
     body: Option<&Value>,
-) -> Result<(Record, Option<BitLockerKeys>, Vec<Event>), Response> {
+) -> Result<(Record, Option<BitLockerKeys>, Vec<Event>), Refusal> {
     let Some(body) = body else { return Err(invalid("body: Update Job Properties needs a body")) };
     let update: UpdateJobParameters = parse(body, "").map_err(invalid)?;
     let props = update.properties.unwrap_or_default();
@@ -545,7 +583,7 @@ fn update(
 
 /// A refusal of a shipment as ARM answers it: a missing detail (R-FLOW-8) is a 400 whose
 /// message starts with the field, as every other 400 of a body does.
-fn ship_refusal(e: &Error) -> Response {
+fn ship_refusal(e: &Error) -> Refusal {
     match e {
         Error::InvalidRequest { problem: Problem::ShipNeeds { field }, .. } => invalid(format!(
             "properties.{field}: needed to mark the job Shipping, in this or an earlier request [{}]",
@@ -566,8 +604,10 @@ fn ship_refusal(e: &Error) -> Response {
 /// "startTransfer" | "progress" | "finishTransfer" | "shipBack", …}` with the fields of a
 /// scenario step. Gives the job's scope and the core command, or the refusal (a 400 and its
 /// ARM error body).
-pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Command), Response> {
-    let (scope, name) = match path::parse(path).map_err(invalid)?.target {
+pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Command), Refusal> {
+    // The path is a field of the datacenter's body: whatever is wrong with it is a 400.
+    let parsed = path::parse(path).map_err(|e| invalid(e.to_string()))?;
+    let (scope, name) = match parsed.target {
         Target::Job { scope, name } => (scope, name),
         Target::BitLockerKeys { .. } | Target::ResourceGroupJobs { .. } | Target::SubscriptionJobs { .. } => {
             return Err(invalid("path: a datacenter operation names one job"));
@@ -593,8 +633,8 @@ pub fn handle_datacenter(
     record: Option<&Record>,
     now: Timestamp,
     command: &Command,
-) -> JobAnswer<Result<(), Response>> {
-    let refuse = |settled: Settled<'_>, response: Response| settled.finish(Err(response), Write::Unchanged);
+) -> JobAnswer<Result<(), Refusal>> {
+    let refuse = |settled: Settled<'_>, response: Refusal| settled.finish(Err(response), Write::Unchanged);
     match command {
         Command::PackageReceived { .. }
         | Command::StartTransfer { .. }

@@ -84,7 +84,7 @@ pub fn list_page<'r>(
         let mut link = format!("{}?", request.path);
         if let Some(version) = &request.query.api_version {
             link.push_str("api-version=");
-            link.push_str(&percent_encoding::utf8_percent_encode(version, QUERY_VALUE).to_string());
+            link.push_str(&percent_encoding::utf8_percent_encode(version.as_str(), QUERY_VALUE).to_string());
             link.push('&');
         }
         if let Some(top) = request.query.top {
@@ -96,6 +96,6 @@ pub fn list_page<'r>(
     }
     match serde_json::to_value(body) {
         Ok(body) => Response { status: 200, body: Some(body) },
-        Err(e) => error(500, "InternalError", e.to_string()),
+        Err(e) => error(500, "InternalError", e.to_string()).response(),
     }
 }

@@ -20,8 +20,12 @@
 //!
 //! Core refusals keep their `code()`: `JobNotFound` answers 404; `JobAlreadyExists`,
 //! `CancelNotAllowed`, `DeleteNotAllowed` and `InvalidStateTransition` answer 409;
-//! `DriveNotFound` and `InvalidRequest` answer 400. A malformed path or body answers 400
-//! `InvalidRequest` naming the field (`properties.jobType: …`); another method, 405.
+//! `DriveNotFound` and `InvalidRequest` answer 400. A path of no Import/Export resource answers
+//! 404 `NotFound`; a missing `api-version` 400 `MissingApiVersionParameter`, an unpublished one
+//! ([`ApiVersion`]) 400 `InvalidApiVersionParameter`; a malformed name, query or body 400
+//! `InvalidRequest` naming the field (`properties.jobType: …`); another method, 405. A host
+//! hands the method, the target and the body to [`route_http`] and [`handle_job`] and renders
+//! what comes back: refusals are data ([`Refusal`]), not responses to pick apart.
 //!
 //! What this layer decides itself (the lifecycle's rules, including which field may change in
 //! which state and what a shipment needs, are the core's):
@@ -52,11 +56,11 @@ pub mod types;
 pub use context::{Caller, Config, Context};
 pub use handle::{
     JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, Route, Write, datacenter_command,
-    handle_datacenter, handle_job, handle_timeout, route,
+    handle_datacenter, handle_job, handle_timeout, route, route_http,
 };
 pub use list::list_page;
-pub use path::{ListPosition, MAX_PAGE, Query, Scope, ScopeKey, Target};
+pub use path::{ApiVersion, ListPosition, MAX_PAGE, PathError, Query, Scope, ScopeKey, Target};
 pub use record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
-pub use request::{Method, Request, Response};
+pub use request::{Method, Refusal, Request, Response};
 pub use script::{MAX_LINE_BYTES, ScriptError, run_line, run_script};
 pub use service::{Exchange, ScopedEvent, Service};

@@ -14,7 +14,7 @@ use super::handle::{
 use super::list::list_page;
 use super::path::{ListPosition, Scope, ScopeKey};
 use super::record::{BitLockerKeys, Record};
-use super::request::{Request, Response};
+use super::request::{Refusal, Request, Response};
 use crate::event::Event;
 use crate::format::FormatVersion;
 use crate::name::JobName;
@@ -131,7 +131,7 @@ impl Service {
     pub fn handle(&mut self, now: Timestamp, request: &Request) -> Exchange<Response> {
         let mut timers = self.handle_timeout(now);
         let answer = match handle::route(request) {
-            Err(response) => response,
+            Err(refusal) => refusal.response(),
             Ok(Route::List(list)) => match &list.scope {
                 ListScope::ResourceGroup(scope) => {
                     let key = scope.key();
@@ -170,7 +170,7 @@ impl Service {
         now: Timestamp,
         path: &str,
         operation: &Value,
-    ) -> Exchange<Result<(), Response>> {
+    ) -> Exchange<Result<(), Refusal>> {
         let mut timers = self.handle_timeout(now);
         let (scope, command) = match datacenter_command(path, operation) {
             Ok(parsed) => parsed,
