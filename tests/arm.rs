@@ -2086,9 +2086,7 @@ fn arm_list_page_skips_records_out_of_scope_or_before_the_token() {
     let every: Vec<Record> = service.records().cloned().collect();
     assert_eq!(every.len(), 4);
     let page = |p: &str| {
-        let Ok(Route::List(list)) = route(&req(Method::Get, p, None)) else {
-            panic!("a list: {p}")
-        };
+        let Ok(Route::List(list)) = route(&req(Method::Get, p, None)) else { panic!("a list: {p}") };
         names(list_page(&context(), at("2026-01-05T10:00:00Z"), &list, &every))
     };
     assert_eq!(page(&group_jobs("A")), ["x", "y"]);
