@@ -84,8 +84,6 @@ mod decide;
 pub mod decider;
 mod error;
 mod event;
-#[cfg(feature = "scenarios")]
-mod explore;
 mod format;
 pub mod instant;
 mod invariants;
@@ -96,20 +94,16 @@ mod registry;
 mod rule;
 mod rules;
 #[cfg(feature = "scenarios")]
-mod scenario;
+pub mod scenarios;
 mod state;
 pub mod strict;
 pub mod text;
 mod timer;
-#[cfg(feature = "scenarios")]
-mod transcript;
 mod update;
 
 pub use command::Command;
 pub use error::{Error, Operation, Problem};
 pub use event::{Change, Event};
-#[cfg(feature = "scenarios")]
-pub use explore::{Cell, Effect, Exploration, Input, Situation, explore};
 pub use format::{FORMAT_VERSION, FormatVersion};
 pub use jiff::{SignedDuration, Timestamp};
 pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo, Stage};
@@ -117,14 +111,8 @@ pub use name::{DriveId, JobName, MAX_NAME_LEN};
 pub use policy::{CancelWindow, Policy};
 pub use registry::{Outcome, Registry};
 pub use rule::Rule;
-#[cfg(feature = "scenarios")]
-pub use scenario::{
-    Action, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS, Read, Scenario, ScenarioError, Step,
-};
 pub use state::{DriveState, JobState, JobType, TransferResult};
 pub use timer::{Deadline, Timer};
-#[cfg(feature = "scenarios")]
-pub use transcript::{ErrorView, JobView, Line, Replay, StepLine, StepResult, Transcript, replay};
 pub use update::UpdateField;
 
 /// The README's example, compiled and run as a doctest so it stays true.

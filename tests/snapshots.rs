@@ -9,10 +9,10 @@ use common::{drive, drives, name, t0};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt::Write as _;
 
+use import_export_lifecycle::scenarios::{Effect, Input, explore};
 use import_export_lifecycle::{
-    CancelWindow, Change, Command, DriveId, Effect, Error, Event, Input, Job, JobName, JobState, JobType,
-    Operation, Policy, Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
-    explore,
+    CancelWindow, Change, Command, DriveId, Error, Event, Job, JobName, JobState, JobType, Operation, Policy,
+    Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
 };
 use strum::IntoEnumIterator;
 

@@ -3,8 +3,11 @@
 //! The unit a host stores is the [`Record`] of one job (the core job and its ARM details, one
 //! row), with its [`BitLockerKeys`] kept apart (a vault). [`route`] says which job or list a
 //! [`Request`] (method, ARM path, optional JSON body) names, [`handle_job`] answers it against
-//! that job's record and says what to write back, [`list_page`] makes one page of a list; see
-//! [`handle`] and [`list`]. [`Service`] is the in-memory host over these functions. Answers are
+//! that job's record and says what to write back ([`JobAnswer`]), [`list_page`] makes one page
+//! of a list ([`MAX_PAGE`] jobs, or `$top`, with a `nextLink` when more remain), and
+//! [`handle_timeout`] fires a record's due timers for the host's deadline sweep, keyed by
+//! [`Record::next_deadline`]. Every function is pure: the same context, record, request and
+//! `now` give the same answer. [`Service`] is the in-memory host over these functions. Answers are
 //! [`Response`]s (status, JSON body) in the service's own wire format ([`types`]). The layer
 //! translates; the lifecycle's rules stay in the core, so whether a cancel or a delete is
 //! accepted is the core's answer.
@@ -40,17 +43,17 @@
 //! - `copyStatus`, `percentComplete`, `verboseLogUri`, `errorLogUri`, `returnPackage` are never
 //!   shown (the model does not know them), nor taken from a customer's input; `bytesSucceeded`
 //!   appears once a drive has started copying.
-//! - Names are read as ARM reads them ([`path`]): segments percent-decoded, subscription and
+//! - Names are read as ARM reads them ([`route_http`], `docs/arm.md`): segments percent-decoded, subscription and
 //!   resource group compared without regard to case, lengths and characters checked.
 
-pub mod context;
-pub mod handle;
-pub mod list;
-pub mod path;
-pub mod record;
-pub mod request;
-pub mod script;
-pub mod service;
+mod context;
+mod handle;
+mod list;
+mod path;
+mod record;
+mod request;
+mod script;
+mod service;
 pub mod types;
 
 pub use context::{Caller, Config, Context};

@@ -267,7 +267,7 @@ pub enum Target {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Query {
-    /// `api-version` (repeated in `nextLink`); [`parse`] refuses an unpublished one, and a
+    /// `api-version` (repeated in `nextLink`); reading the path refuses an unpublished one, and a
     /// request without one is refused when it is routed.
     pub api_version: Option<ApiVersion>,
     /// `$top`: the page size, 1 to [`MAX_PAGE`].

@@ -37,7 +37,7 @@ pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Comma
 
 /// Applies a datacenter operation (a core command of the datacenter's: `PackageReceived`,
 /// `StartTransfer`, `Progress`, `FinishTransfer`, `ShipBack`) to the job's record, after its due
-/// timers, as [`handle_job`] does for a customer's request. A customer's command is refused
+/// timers, as [`handle_job`](super::handle_job) does for a customer's request. A customer's command is refused
 /// (400): it comes as an ARM request. A refusal is the response a host sends: its status (404
 /// for an unknown job, 409 when the job's state refuses, 400 for a wrong request) and ARM error
 /// body, as every other refusal of the ARM layer.

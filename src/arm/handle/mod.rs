@@ -92,7 +92,7 @@ pub enum JobOperation {
 }
 
 /// A request aimed at one job: its scope and name, and what it asks. The body stays in the
-/// [`Request`].
+/// [`Request`](super::Request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRequest {

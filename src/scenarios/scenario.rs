@@ -1,5 +1,5 @@
 //! Scenario files: small stories of one or more jobs, written by hand, replayed by
-//! [`replay`](crate::replay).
+//! [`replay`](super::replay).
 //!
 //! ```json
 //! {

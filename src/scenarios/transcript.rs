@@ -12,12 +12,12 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::scenario::{Action, Read, Scenario, Step};
 use crate::error::Operation;
 use crate::job::{Drive, Job, Stage};
 use crate::name::JobName;
 use crate::policy::Policy;
 use crate::registry::Registry;
-use crate::scenario::{Action, Read, Scenario, Step};
 use crate::state::{JobState, JobType};
 use crate::text::escape_control;
 use crate::timer::Timer;
