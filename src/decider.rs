@@ -83,6 +83,12 @@ pub fn decide(job: Option<&Job>, policy: &Policy, now: Timestamp, command: &Comm
 ///
 /// An event that does not follow is refused with the error deciding it gives (or
 /// `InvalidRequest`), and `job` is left as it was.
+///
+/// # Errors
+///
+/// The error deciding the event's command gives, or `InvalidRequest`
+/// ([`Problem::EventDoesNotFollow`]), when the event is not
+/// exactly what the rules decide at its instant (R-EVENT-1); `job` is left as it was.
 pub fn apply(job: &mut Option<Job>, policy: &Policy, event: &Event) -> Result<(), Error> {
     check_follows(job.as_ref(), policy, event)?;
     evolve(job, event);

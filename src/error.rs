@@ -70,7 +70,7 @@ pub enum Error {
     /// No job has that name: it never existed, was deleted, or was removed by a timer.
     #[error("{operation} refused: there is no job named '{job}' [{}]", Rule::Gone1)]
     JobNotFound {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
         /// The name asked for.
         job: JobName,
@@ -86,7 +86,7 @@ pub enum Error {
     /// The job's state does not accept a cancel.
     #[error("cancel refused for job '{job}' in state {state}: {} [{rule}]", rule.statement())]
     CancelNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the cancel arrived.
         state: JobState,
@@ -96,7 +96,7 @@ pub enum Error {
     /// The job's state does not accept a delete.
     #[error("delete refused for job '{job}' in state {state}: {} [{rule}]", rule.statement())]
     DeleteNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the delete arrived.
         state: JobState,
@@ -107,7 +107,7 @@ pub enum Error {
     /// whole update is refused (R-UPDATE-6).
     #[error("update refused for job '{job}' in state {state}: field {field}: {} [{rule}]", rule.statement())]
     UpdateNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the update arrived.
         state: JobState,
@@ -119,9 +119,9 @@ pub enum Error {
     /// The operation cannot happen in the job's (or the drive's) current state.
     #[error("{operation} refused for job '{job}' in state {state}{}: {} [{rule}]", DrivePart(drive.as_ref()), rule.statement())]
     InvalidStateTransition {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// The job's state.
         state: JobState,
@@ -137,9 +137,9 @@ pub enum Error {
         Rule::Input1
     )]
     DriveNotFound {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// The job's state.
         state: JobState,
@@ -151,7 +151,7 @@ pub enum Error {
     /// with the state's refusal (see `docs/spec.md`, *Which refusal wins*).
     #[error("{operation} refused: {problem} [{}]", problem.rule())]
     InvalidRequest {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
         /// What is wrong with it.
         problem: Problem,

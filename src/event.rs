@@ -26,7 +26,7 @@ pub struct Event {
     /// When it happened. For a timer, its deadline.
     #[serde(with = "crate::instant::rfc3339")]
     pub at: Timestamp,
-    /// The job it happened to.
+    /// The name of the job it happened to.
     pub job: JobName,
     /// What happened.
     #[serde(flatten)]
@@ -77,21 +77,21 @@ pub enum Change {
     },
     /// A drive started copying.
     TransferStarted {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// The job's state afterwards.
         state: JobState,
     },
     /// A copying drive copied more bytes.
     TransferProgressed {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// Bytes copied in this step.
         bytes: u64,
     },
     /// A drive's copy ended.
     TransferFinished {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// How it ended.
         result: TransferResult,

@@ -48,9 +48,9 @@ crate::strict::strict_serde!(PackageInfo);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 pub struct Stage {
-    /// The state entered.
+    /// The state the job entered at this step.
     pub stage_name: JobState,
-    /// When.
+    /// The instant it entered it: the instant of the event (or timer deadline) that moved it.
     #[serde(with = "crate::instant::rfc3339")]
     pub stage_time: Timestamp,
 }
@@ -189,7 +189,8 @@ impl TryFrom<JobRepr> for Job {
 }
 
 impl Job {
-    /// The job's name.
+    /// The job's name: unique among the jobs that exist, and free again once it is removed
+    /// (R-INPUT-2, R-GONE-2).
     pub fn name(&self) -> &JobName {
         &self.name
     }
@@ -199,7 +200,8 @@ impl Job {
         self.job_type
     }
 
-    /// The job's state.
+    /// Where the job is in its lifecycle: the state *Get Job* shows, which decides what it
+    /// accepts now (see [`Job::capabilities`]).
     pub fn state(&self) -> JobState {
         self.state
     }
@@ -216,7 +218,8 @@ impl Job {
         &self.drive_list
     }
 
-    /// One drive by id.
+    /// The drive with this id, if the job has one (an export job has none until its package
+    /// arrives).
     pub fn drive(&self, id: &str) -> Option<&Drive> {
         self.drive_list.iter().find(|d| d.drive_id.as_str() == id)
     }
@@ -349,6 +352,10 @@ impl Job {
     ///   `stateEnteredAt` last (R-STAGE-1).
     ///
     /// Returns a sentence saying which one is broken. Used when deserializing and by the tests.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and the invariant it breaks.
     pub fn check_invariants(&self) -> Result<(), String> {
         crate::invariants::check(self)
     }
@@ -365,6 +372,10 @@ impl Job {
     /// Deserializing a [`Registry`](crate::Registry) checks every job with its policy.
     ///
     /// [`check_invariants`]: Job::check_invariants
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and what no history under `policy` reaches.
     pub fn check(&self, policy: &Policy) -> Result<(), String> {
         crate::invariants::check_under(self, policy)
     }

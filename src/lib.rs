@@ -55,6 +55,34 @@
 //! assert_eq!(registry.get(t("2026-04-12T09:00:00Z"), &job).result.unwrap_err().code(), "JobNotFound");
 //! ```
 //!
+//! # The calling contract
+//!
+//! As in `quinn-proto`, the crate holds no state of its own and does no I/O; the host does.
+//!
+//! - **The host owns** the jobs, the clock and the storage: either a [`Registry`] (every job in
+//!   memory, with its timer index), or one record per job (`Option<Job>`, a row or a document)
+//!   that it passes to the functions of [`decider`]. It also owns the index of deadlines that
+//!   tells it when to come back.
+//! - **The host stores** a job's JSON as [`Job`] serializes it (it carries its
+//!   [`FORMAT_VERSION`]), or the [`Event`]s in order; a [`Registry`] serializes whole. Reading
+//!   back is untrusted: a [`Registry`] checks every job against its policy when it
+//!   deserializes; a host that stores jobs one by one calls [`Job::check`] with its policy after
+//!   reading one (R-INPUT-3), and [`Registry::replay`] or [`decider::apply`] check each event
+//!   (R-EVENT-1).
+//! - **When it calls what.** Every input goes in with the `now` of the host's clock:
+//!   [`Registry::execute`] or [`decider::execute`] (or `decide`, then `apply` what it gave).
+//!   Before it shows a job it calls [`Registry::get`]/[`Registry::list`] or [`decider::read`],
+//!   which fire the timers due first. It asks [`Registry::next_deadline`] (or, per record,
+//!   [`Job::next_deadline`], the key of its index) and calls [`Registry::handle_timeout`] (or
+//!   [`decider::handle_timeout`]) at or after that instant. Every one of these applies the
+//!   job's due timers at their own deadlines, through [`Job::catch_up`], before anything else.
+//! - **What it must never do**: change a job other than by the events this crate decided (a
+//!   [`Job`] has no setters); write anything for a refused input (a refusal changes nothing,
+//!   R-REFUSE-1; only the timers that fired before it are to be written); answer a customer from
+//!   [`Registry::peek`] or [`Registry::iter`], which apply no timer; read the clock inside a
+//!   decision or pass different clocks to one job (an earlier `now` counts as the job's last
+//!   instant, R-CLOCK-1, but a host whose clocks disagree sees timers late).
+//!
 //! # The model in brief
 //!
 //! - [`Registry`]: every job, by name, and their timers. Inputs go in as [`Command`]s with

@@ -39,6 +39,11 @@ macro_rules! name_type {
 
         impl $ty {
             /// Validates `text` and makes the name, or says what is wrong with it.
+            ///
+            /// # Errors
+            ///
+            /// The [`Problem`] of a name that is empty, longer than [`MAX_NAME_LEN`] or holds a character
+            /// other than ASCII letters, digits, `-`, `_` and `.` (R-INPUT-1).
             pub fn new(text: &str) -> Result<Self, Problem> {
                 check(text, $empty, $too_long(text.len()), $bad)?;
                 Ok(Self(Arc::from(text)))

@@ -117,6 +117,11 @@ impl Registry {
     /// decide in the registry's present state (R-EVENT-1): the event its command decides at its
     /// instant, or the event of the job's due timer. An event that does not follow is refused
     /// with the error deciding it gives (or `InvalidRequest`), and nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// As [`decider::apply`]: the refusal of an event that does not follow (R-EVENT-1); nothing
+    /// changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
         decider::check_follows(self.jobs.get(&event.job).map(|job| &**job), &self.policy, event)?;
         self.commit(event);
@@ -125,6 +130,10 @@ impl Registry {
 
     /// Rebuilds a registry from its events, oldest first (R-EVENT-1). On the first event that does
     /// not follow, returns its index and why.
+    ///
+    /// # Errors
+    ///
+    /// The index of the first event that does not follow, and why (R-EVENT-1).
     pub fn replay<'e>(
         policy: Policy,
         events: impl IntoIterator<Item = &'e Event>,

@@ -34,8 +34,8 @@ pub struct Deadline {
     /// The instant the timer fires.
     #[serde(with = "crate::instant::rfc3339")]
     pub at: Timestamp,
-    /// The job it fires on.
+    /// The name of the job whose timer this is.
     pub job: JobName,
-    /// Which timer.
+    /// Which of the service's clocks fires, and so what it does to the job.
     pub timer: Timer,
 }

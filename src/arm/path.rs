@@ -186,6 +186,11 @@ impl Scope {
     }
 
     /// Checks both names against ARM's rules (see the module's documentation).
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the name that breaks ARM's rules (`path: subscription …`, `path: resource
+    /// group …`).
     pub fn check(&self) -> Result<(), String> {
         check_subscription(&self.subscription)?;
         check_resource_group(&self.resource_group)
@@ -224,6 +229,10 @@ impl ListPosition {
 
     /// Reads a token made by [`token`](ListPosition::token), already percent-decoded as the
     /// query string is; the error names `$skipToken`.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming `$skipToken` when `token` is not a token this layer made.
     pub fn from_token(token: &str) -> Result<ListPosition, String> {
         let bad =
             || format!("query `$skipToken`: {} is not a continuation token of this service", quote(token));
@@ -314,6 +323,10 @@ fn decode<'a>(raw: &'a str, what: impl FnOnce() -> String) -> Result<Cow<'a, str
 }
 
 /// ARM's rule for a resource group name (see the module's documentation).
+///
+/// # Errors
+///
+/// A sentence naming the resource group and what is wrong with it.
 pub fn check_resource_group(name: &str) -> Result<(), String> {
     let what = "path: resource group";
     let count = name.chars().count();
@@ -340,6 +353,10 @@ pub fn check_resource_group(name: &str) -> Result<(), String> {
 }
 
 /// This model's rule for a subscription id (see the module's documentation).
+///
+/// # Errors
+///
+/// A sentence naming the subscription id and what is wrong with it.
 pub fn check_subscription(id: &str) -> Result<(), String> {
     let what = "path: subscription";
     if id.is_empty() {

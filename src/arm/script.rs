@@ -59,6 +59,11 @@ pub const MAX_LINE_BYTES: usize = 64 << 10;
 /// Runs every line of `text` against `service` and returns the output lines, each ending in a
 /// newline. Stops at the first line it cannot read. For a long script, call [`run_line`] per
 /// line and write its answers as they come.
+///
+/// # Errors
+///
+/// A [`ScriptError`] naming the line (and the field) that is not a request or an operation;
+/// refusals of the requests themselves are answers, not errors.
 pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptError> {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
@@ -74,6 +79,11 @@ pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptErr
 /// without newlines: a timer line per timer that came due, then the answer. A blank line has no
 /// output; a line longer than [`MAX_LINE_BYTES`] or that cannot be read is refused, naming the
 /// line and the field, and changes nothing.
+///
+/// # Errors
+///
+/// A [`ScriptError`] naming line `n` (and the field) when it is not a request or an operation;
+/// refusals of the request itself are answers, not errors.
 pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<String>, ScriptError> {
     let mut out = Vec::new();
     {

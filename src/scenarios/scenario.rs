@@ -144,6 +144,12 @@ impl Scenario {
     /// Reads a scenario from its JSON text, checking every step field by field. A text longer
     /// than [`MAX_SCENARIO_BYTES`], more than [`MAX_STEPS`] steps or a title longer than
     /// [`MAX_TITLE_CHARS`] are refused, naming the cap.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScenarioError`] naming the step and the field that does not fit: malformed or
+    /// duplicated JSON, an unknown field, steps out of time order, a file over
+    /// [`MAX_SCENARIO_BYTES`] or [`MAX_STEPS`].
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
         if text.len() > MAX_SCENARIO_BYTES {
             return Err(ScenarioError::new(

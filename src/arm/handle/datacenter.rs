@@ -17,6 +17,11 @@ use crate::error::Error;
 /// "startTransfer" | "progress" | "finishTransfer" | "shipBack", …}` with the fields of a
 /// scenario step. Gives the job's scope and the core command, or the refusal (a 400 and its
 /// ARM error body).
+///
+/// # Errors
+///
+/// A 400 [`Refusal`] naming the part: a path that does not name one job, an operation that is
+/// not a JSON object, or one whose fields do not make a datacenter command.
 pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Command), Refusal> {
     // The path is a field of the datacenter's body: whatever is wrong with it is a 400.
     let parsed = path::parse(path).map_err(|e| invalid(e.to_string()))?;
