@@ -104,44 +104,41 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The model's nouns: names, states, jobs, commands, events, timers, the policy, the rules' ids,
+// errors. They say what things are; they decide nothing.
+mod model;
+// The lifecycle's decisions: which rule allows what, deciding a command, evolving a job by an
+// event, catching up with timers, the invariants, the checked stored form.
+mod lifecycle;
+// The hosts over the decisions: the per-job functions and the in-memory registry.
+mod hosts;
+// Reading and writing JSON strictly, instants, and text for messages.
+mod wire;
+// The ARM API as data, over the hosts.
 #[cfg(feature = "arm")]
 pub mod arm;
-mod catch_up;
-mod command;
-mod decide;
-pub mod decider;
-mod error;
-mod event;
-mod format;
-pub mod instant;
-mod invariants;
-mod job;
-mod name;
-mod policy;
-mod registry;
-mod rule;
-mod rules;
+// The tooling around the rules: scenarios, transcripts, the explorer.
 #[cfg(feature = "scenarios")]
 pub mod scenarios;
-mod state;
-pub mod strict;
-pub mod text;
-mod timer;
-mod update;
 
-pub use command::Command;
-pub use error::{Error, Operation, Problem};
-pub use event::{Change, Event};
-pub use format::{FORMAT_VERSION, FormatVersion};
+pub use hosts::decider;
+pub use wire::{instant, strict, text};
+
+pub use hosts::registry::Registry;
 pub use jiff::{SignedDuration, Timestamp};
-pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo, Stage};
-pub use name::{DriveId, JobName, MAX_NAME_LEN};
-pub use policy::{CancelWindow, Policy};
-pub use registry::{Outcome, Registry};
-pub use rule::Rule;
-pub use state::{DriveState, JobState, JobType, TransferResult};
-pub use timer::{Deadline, Timer};
-pub use update::UpdateField;
+pub use lifecycle::capabilities::Capabilities;
+pub use model::command::Command;
+pub use model::error::{Error, Operation, Problem};
+pub use model::event::{Change, Event};
+pub use model::format::{FORMAT_VERSION, FormatVersion};
+pub use model::job::{Drive, Job, MAX_DRIVES, PackageInfo, Stage};
+pub use model::name::{DriveId, JobName, MAX_NAME_LEN};
+pub use model::outcome::Outcome;
+pub use model::policy::{CancelWindow, Policy};
+pub use model::rule::Rule;
+pub use model::state::{DriveState, JobState, JobType, TransferResult};
+pub use model::timer::{Deadline, Timer};
+pub use model::update::UpdateField;
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -40,7 +40,7 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
 use super::request::Refusal;
-use crate::name::JobName;
+use crate::model::name::JobName;
 
 /// A published `api-version` of `Microsoft.ImportExport`: the versions this layer answers.
 #[derive(

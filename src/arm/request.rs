@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::types::{ErrorBody, ErrorResponse};
-use crate::error::Error;
+use crate::model::error::Error;
 
 /// An HTTP method of the ARM API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::request::{Method, Request};
 use super::service::{ScopedEvent, Service};
 use super::types::ErrorBody;
-use crate::timer::Timer;
+use crate::model::timer::Timer;
 
 /// Why an input line was not understood: its number (from 1), the field, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<Strin
             return Ok(out);
         }
         // A message may quote the input: it reaches a terminal escaped.
-        let escape = |text: &str| crate::text::escape_control(text).into_owned();
+        let escape = |text: &str| crate::wire::text::escape_control(text).into_owned();
         let fail = |field: Option<&str>, message: String| ScriptError {
             line: n,
             field: field.map(escape),
@@ -103,12 +103,14 @@ pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<Strin
                 format!("longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES), the most a line may hold"),
             ));
         }
-        let value = crate::strict::value_from_json(line).map_err(|e| fail(None, e.to_string()))?;
+        let value = crate::wire::strict::value_from_json(line).map_err(|e| fail(None, e.to_string()))?;
         let Value::Object(mut fields) = value else {
             return Err(fail(None, "a line is a JSON object".into()));
         };
         let at: Timestamp = match fields.remove("at") {
-            Some(Value::String(text)) => crate::instant::parse(&text).map_err(|e| fail(Some("at"), e))?,
+            Some(Value::String(text)) => {
+                crate::wire::instant::parse(&text).map_err(|e| fail(Some("at"), e))?
+            }
             Some(_) => return Err(fail(Some("at"), "not a string: an RFC 3339 instant".into())),
             None => return Err(fail(Some("at"), "missing".into())),
         };
@@ -176,7 +178,7 @@ fn check_datacenter_fields(
             ));
         }
     };
-    let allowed = crate::command::fields_of(op).unwrap_or_default();
+    let allowed = crate::model::command::fields_of(op).unwrap_or_default();
     for key in fields.keys() {
         if key != "op" && (key == "job" || !allowed.iter().any(|(name, _)| name == key)) {
             let takes: Vec<&str> = allowed.iter().map(|(name, _)| *name).filter(|n| *n != "job").collect();

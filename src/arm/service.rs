@@ -15,10 +15,10 @@ use super::list::list_page;
 use super::path::{ListPosition, Scope, ScopeKey};
 use super::record::{BitLockerKeys, Record};
 use super::request::{Refusal, Request, Response};
-use crate::event::Event;
-use crate::format::FormatVersion;
-use crate::name::JobName;
-use crate::policy::Policy;
+use crate::model::event::Event;
+use crate::model::format::FormatVersion;
+use crate::model::name::JobName;
+use crate::model::policy::Policy;
 
 /// A timer that fired in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,8 +345,9 @@ impl Serialize for Service {
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        let repr =
-            ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::strict::Strict::object(deserializer))?;
+        let repr = ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::wire::strict::Strict::object(
+            deserializer,
+        ))?;
         let mut service = Service::new(repr.config, repr.policy);
         for (i, record) in repr.records.into_iter().enumerate() {
             record.job().check(&repr.policy).map_err(|e| D::Error::custom(format!("records[{i}]: {e}")))?;

@@ -11,9 +11,9 @@ use crate::arm::path;
 use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, Record};
 use crate::arm::request::{Response, error, invalid, refusal};
 use crate::arm::types::PutJobParameters;
-use crate::command::Command;
-use crate::decider;
-use crate::state::JobType;
+use crate::hosts::decider;
+use crate::model::command::Command;
+use crate::model::state::JobType;
 
 /// `PUT`: the new record and its keys, or the refusal.
 pub(super) fn create(

@@ -9,9 +9,9 @@ use crate::arm::context::Context;
 use crate::arm::path::{self, Scope, Target};
 use crate::arm::record::Record;
 use crate::arm::request::{Refusal, error, invalid, refusal};
-use crate::command::Command;
-use crate::decider;
-use crate::error::Error;
+use crate::hosts::decider;
+use crate::model::command::Command;
+use crate::model::error::Error;
 
 /// Reads a datacenter operation aimed at a job by its ARM path: `{"op": "packageReceived" |
 /// "startTransfer" | "progress" | "finishTransfer" | "shipBack", …}` with the fields of a

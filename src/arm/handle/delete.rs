@@ -6,10 +6,10 @@ use super::settled::Settled;
 use super::{JobAnswer, Write};
 use crate::arm::context::Context;
 use crate::arm::request::{Response, refusal};
-use crate::command::Command;
-use crate::decider;
-use crate::error::{Error, Operation};
-use crate::name::JobName;
+use crate::hosts::decider;
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation};
+use crate::model::name::JobName;
 
 /// `DELETE`: 200 without a body and the record removed, or the core's refusal.
 pub(super) fn delete(

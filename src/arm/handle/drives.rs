@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::arm::record::DriveDetails;
 use crate::arm::request::{Refusal, invalid};
 use crate::arm::types::DriveStatus;
-use crate::name::DriveId;
+use crate::model::name::DriveId;
 
 /// A `driveList` as the customer gives it (on `PUT`, or on `PATCH` to replace it): the drive ids
 /// for the core, the manifest details the record keeps, and the BitLocker keys, kept apart.

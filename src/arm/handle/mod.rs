@@ -35,8 +35,8 @@ use super::context::Context;
 use super::path::{Query, Scope};
 use super::record::{BitLockerKeys, Record};
 use super::request::{Response, error};
-use crate::event::Event;
-use crate::name::JobName;
+use crate::model::event::Event;
+use crate::model::name::JobName;
 
 /// What a host does with a stored value after a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +136,7 @@ pub enum Route {
 
 /// Parses `value` as `T`, naming the field that does not fit (`properties.jobType: …`).
 pub(crate) fn parse<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, String> {
-    serde_path_to_error::deserialize(crate::strict::Strict::object(value)).map_err(|e| {
+    serde_path_to_error::deserialize(crate::wire::strict::Strict::object(value)).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path.as_str()) {
             (_, ".") => prefix.to_string(),

@@ -7,8 +7,8 @@ use super::{JobAnswer, Write, view};
 use crate::arm::context::Context;
 use crate::arm::record::BitLockerKeys;
 use crate::arm::request::{Response, refusal};
-use crate::error::{Error, Operation};
-use crate::name::JobName;
+use crate::model::error::{Error, Operation};
+use crate::model::name::JobName;
 
 /// `GET`: the job as its timers left it, or 404.
 pub(super) fn get(ctx: &Context, settled: Settled<'_>, name: &JobName) -> JobAnswer<Response> {

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use super::{JobAnswer, Write};
 use crate::arm::context::Context;
 use crate::arm::record::{BitLockerKeys, Record};
-use crate::event::Event;
-use crate::job::Job;
+use crate::model::event::Event;
+use crate::model::job::Job;
 
 /// A record as its due timers leave it at the instant a request acts at, and their events.
 pub(super) struct Settled<'r> {

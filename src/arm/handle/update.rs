@@ -11,12 +11,12 @@ use crate::arm::path;
 use crate::arm::record::{BitLockerKeys, Record};
 use crate::arm::request::{Refusal, Response, error, invalid, refusal};
 use crate::arm::types::{UpdateJobParameters, UpdateJobProperties};
-use crate::command::Command;
-use crate::decider;
-use crate::error::{Error, Operation, Problem};
-use crate::event::Event;
-use crate::name::JobName;
-use crate::update::UpdateField;
+use crate::hosts::decider;
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::event::Event;
+use crate::model::name::JobName;
+use crate::model::update::UpdateField;
 
 /// `PATCH` on the job as its timers left it: the answer and what to write back.
 pub(super) fn update(

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use strum::{Display, EnumIter, IntoStaticStr};
 use thiserror::Error as ThisError;
 
-use crate::name::{DriveId, JobName, MAX_NAME_LEN};
-use crate::rule::Rule;
-use crate::state::{DriveState, JobState};
-use crate::update::UpdateField;
+use crate::model::name::{DriveId, JobName, MAX_NAME_LEN};
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState};
+use crate::model::update::UpdateField;
 
 /// The operations a job can be asked to perform, by the customer or by the datacenter.
 ///

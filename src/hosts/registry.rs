@@ -5,15 +5,17 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::command::Command;
-use crate::decider::{self, Fate};
-use crate::error::{Error, Operation};
-use crate::event::Event;
-use crate::format::FormatVersion;
-use crate::job::Job;
-use crate::name::JobName;
-use crate::policy::Policy;
-use crate::timer::Deadline;
+use crate::hosts::decider;
+use crate::lifecycle::evolve::{self, Fate};
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation};
+use crate::model::event::Event;
+use crate::model::format::FormatVersion;
+use crate::model::job::Job;
+use crate::model::name::JobName;
+use crate::model::outcome::Outcome;
+use crate::model::policy::Policy;
+use crate::model::timer::Deadline;
 
 /// Every job of a service, keyed by name, and the timers pending on them.
 ///
@@ -35,17 +37,6 @@ pub struct Registry {
     /// Every pending timer's instant and job, earliest first; kept in step with `jobs` by
     /// [`Registry::commit`]. Which timer it is follows from the job's state.
     timers: BTreeSet<(Timestamp, JobName)>,
-}
-
-/// What an input to a [`Registry`] did: the timers that came due before it (applied first, in
-/// time order), then its own result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[must_use = "an Outcome holds the refusal, if any, and the timers that fired"]
-pub struct Outcome<T> {
-    /// Events of the timers that fired before the input was handled, earliest first.
-    pub timers: Vec<Event>,
-    /// The input's own result.
-    pub result: Result<T, Error>,
 }
 
 impl Default for Registry {
@@ -234,7 +225,7 @@ impl Registry {
     /// of the job's name; the timer index changes only when the job's deadline does.
     fn commit(&mut self, event: &Event) {
         let Some(job) = self.jobs.get_mut(&event.job) else {
-            if let Fate::Created(job) = decider::evolve_in(None, event) {
+            if let Fate::Created(job) = evolve::evolve_in(None, event) {
                 if let Some(new) = job.next_deadline(&self.policy) {
                     self.timers.insert((new.at, new.job));
                 }
@@ -243,7 +234,7 @@ impl Registry {
             return;
         };
         let old = job.next_deadline(&self.policy).map(|d| d.at);
-        let fate = decider::evolve_in(Some(&mut **job), event);
+        let fate = evolve::evolve_in(Some(&mut **job), event);
         let new = match fate {
             Fate::Removed => None,
             Fate::Kept | Fate::Created(_) => job.next_deadline(&self.policy).map(|d| d.at),
@@ -282,7 +273,7 @@ impl Serialize for Registry {
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let repr = RegistryRepr::<Job>::deserialize(crate::strict::Strict::object(deserializer))?;
+        let repr = RegistryRepr::<Job>::deserialize(crate::wire::strict::Strict::object(deserializer))?;
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
             job.check(&registry.policy).map_err(serde::de::Error::custom)?;

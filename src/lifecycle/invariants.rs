@@ -1,11 +1,11 @@
 //! What is true of every job, whatever happened to it. Written apart from the rules that move
 //! jobs, so that checking one against the other means something.
 
-use crate::job::{Job, MAX_DRIVES};
-use crate::policy::Policy;
-use crate::rules;
+use crate::lifecycle::rules;
+use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::policy::Policy;
 
-use crate::state::{DriveState, JobState, JobType};
+use crate::model::state::{DriveState, JobState, JobType};
 
 /// The phrase of the broken history invariant (R-STAGE-1), also used when a stored job's
 /// `createdAt` or `stateEnteredAt` disagrees with its stages.
@@ -284,5 +284,50 @@ fn has_copied(state: DriveState) -> bool {
         | DriveState::CompletedMoreInfo
         | DriveState::ShippedBack => true,
         DriveState::Specified | DriveState::Received | DriveState::NeverReceived => false,
+    }
+}
+
+impl Job {
+    /// Checks the invariants every job of the model satisfies, whatever happened to it:
+    ///
+    /// - at most [`MAX_DRIVES`] drives, ids unique; an import job has at least one;
+    /// - `createdAt <= stateEnteredAt <= updatedAt`;
+    /// - each state's drives are in the states that state allows (e.g. nothing copies in
+    ///   `Packaging`, nothing is at the datacenter in `Creating`), a `Closed` job was not
+    ///   cancelled, a cancelled job is never waiting for a drive to start; a finished job
+    ///   shipped a drive back, unless a cancel or the operators' close (R-TIMER-6) ended it
+    ///   before anything arrived;
+    /// - only a drive that started copying has `bytesSucceeded`;
+    /// - a job in `Creating` entered it when created and has no `deliveryPackage`;
+    /// - its stages are its history: `Creating` at `createdAt`, forward in order, its state at
+    ///   `stateEnteredAt` last (R-STAGE-1).
+    ///
+    /// Returns a sentence saying which one is broken. Used when deserializing and by the tests.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and the invariant it breaks.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        crate::lifecycle::invariants::check(self)
+    }
+
+    /// Checks that the rules can reach this job under `policy`: [`check_invariants`] and what
+    /// the policy decides besides: no instant recorded at or after a timer that fires first
+    /// (`updatedAt` before the job's own deadline), a package overdue only once the shipping
+    /// period ended, a job the operators closed closed at the end of their wait, a cancel only
+    /// in a state the cancel window accepts. A job passes if and
+    /// only if some history under `policy` reaches it (proved by enumeration in the tests).
+    ///
+    /// Deserializing a `Job` on its own checks [`check_invariants`] only (the policy is not in
+    /// its JSON); a host that stores jobs one by one calls this after reading one.
+    /// Deserializing a [`Registry`](crate::Registry) checks every job with its policy.
+    ///
+    /// [`check_invariants`]: Job::check_invariants
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and what no history under `policy` reaches.
+    pub fn check(&self, policy: &Policy) -> Result<(), String> {
+        crate::lifecycle::invariants::check_under(self, policy)
     }
 }

@@ -7,11 +7,11 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use crate::decide;
-use crate::decider::evolve;
-use crate::event::Event;
-use crate::job::Job;
-use crate::policy::Policy;
+use crate::lifecycle::decide;
+use crate::lifecycle::evolve::evolve;
+use crate::model::event::Event;
+use crate::model::job::Job;
+use crate::model::policy::Policy;
 
 /// A job as its timers due by some instant leave it, and what they did.
 ///
@@ -57,10 +57,17 @@ impl Job {
         CaughtUp { job: job.map(Cow::Owned), events }
     }
 
+    /// When the service will remove the job if nothing else happens first: the end of its
+    /// retention in `Completed` or `Closed`, or of the two weeks a job may sit in `Creating`.
+    /// `None` while the job is under way, or when that instant is beyond the time type.
+    pub fn removal_at(&self, policy: &Policy) -> Option<jiff::Timestamp> {
+        self.next_deadline(policy).filter(|d| decide::fire(self, d).removes_job()).map(|d| d.at)
+    }
+
     /// The instant a command sent at `now` acts on this job: `now`, or the job's last recorded
     /// instant if `now` is earlier, since a job's history never goes backwards (R-CLOCK-1).
     pub fn acting_instant(&self, now: Timestamp) -> Timestamp {
-        crate::rules::instant(self, now)
+        crate::lifecycle::rules::instant(self, now)
     }
 
     /// The event of this job's pending timer, if its deadline is `<= until`: one step of

@@ -53,16 +53,17 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use crate::catch_up::catch_up;
-use crate::command::Command;
-use crate::decide;
-use crate::error::{Error, Operation, Problem};
-use crate::event::{Change, Event};
-use crate::job::Job;
-use crate::policy::Policy;
-use crate::registry::Outcome;
+use crate::lifecycle::catch_up::catch_up;
+use crate::lifecycle::decide;
+use crate::lifecycle::evolve::evolve;
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::event::Event;
+use crate::model::job::Job;
+use crate::model::outcome::Outcome;
+use crate::model::policy::Policy;
 
-pub use crate::catch_up::CaughtUp;
+pub use crate::lifecycle::catch_up::CaughtUp;
 
 /// Decides `command` at `now` on `job` (the job the command names, or `None` if there is
 /// none), without changing anything.
@@ -156,57 +157,4 @@ pub(crate) fn check_follows(job: Option<&Job>, policy: &Policy, event: &Event) -
         }
     };
     if &expected == event { Ok(()) } else { Err(does_not_follow()) }
-}
-
-/// Folds an event the rules decided into the job: creates it, changes it, or removes it.
-/// Unchecked: the event must come from [`decide`] or have passed [`check_follows`].
-pub(crate) fn evolve(job: &mut Option<Job>, event: &Event) {
-    match evolve_in(job.as_mut(), event) {
-        Fate::Created(new) => *job = Some(new),
-        Fate::Removed => *job = None,
-        Fate::Kept => {}
-    }
-}
-
-/// What folding one event did to the job's existence; the job itself, if it exists, has
-/// already changed in place.
-pub(crate) enum Fate {
-    /// The event created this job.
-    Created(Job),
-    /// The job still exists (or still does not).
-    Kept,
-    /// The event removed the job.
-    Removed,
-}
-
-/// The one place an event changes a job: a `Created` event makes it, an event that removes it
-/// ends it, any other event evolves it in place. Hosts that keep jobs in other shapes (the
-/// registry's boxes) go through here too.
-pub(crate) fn evolve_in(job: Option<&mut Job>, event: &Event) -> Fate {
-    match job {
-        // Only a `Created` event makes a job; any other event names no job that exists.
-        None => match &event.change {
-            Change::Created { job_type, drives } => {
-                Fate::Created(Job::created(event.at, event.job.clone(), *job_type, drives))
-            }
-            Change::Shipped { .. }
-            | Change::Updated { .. }
-            | Change::CancelRequested { .. }
-            | Change::Deleted
-            | Change::PackageReceived { .. }
-            | Change::TransferStarted { .. }
-            | Change::TransferProgressed { .. }
-            | Change::TransferFinished { .. }
-            | Change::ShippedBack { .. }
-            | Change::CreatingExpired
-            | Change::NeverReceived { .. }
-            | Change::OverdueClosed
-            | Change::RetentionExpired => Fate::Kept,
-        },
-        Some(_) if event.removes_job() => Fate::Removed,
-        Some(existing) => {
-            existing.evolve(event.at, &event.change);
-            Fate::Kept
-        }
-    }
 }

@@ -117,7 +117,7 @@ macro_rules! strict_serde {
         }
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <$ty>::deserialize($crate::strict::Strict::object(deserializer))
+                <$ty>::deserialize($crate::wire::strict::Strict::object(deserializer))
             }
         }
     };
@@ -129,7 +129,7 @@ macro_rules! strict_deserialize {
     ($ty:ty) => {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <$ty>::deserialize($crate::strict::Strict::object(deserializer))
+                <$ty>::deserialize($crate::wire::strict::Strict::object(deserializer))
             }
         }
     };
@@ -154,7 +154,7 @@ impl<V> Visit<V> {
     fn key<E: de::Error>(&self, key: &str) -> Result<(), E> {
         match &self.keys {
             Some(keys) if !keys.borrow_mut().insert(key.into()) => {
-                Err(E::custom(format_args!("duplicate key `{}`", crate::text::escape_control(key))))
+                Err(E::custom(format_args!("duplicate key `{}`", crate::wire::text::escape_control(key))))
             }
             Some(_) | None => Ok(()),
         }

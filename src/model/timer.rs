@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumIter};
 
-use crate::name::JobName;
+use crate::model::name::JobName;
 
 /// A timer the service runs on a job. At most one is pending per job at a time; which one, and
 /// when it fires, follow from the job's state and the [`Policy`](crate::Policy).
@@ -32,7 +32,7 @@ pub enum Timer {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Deadline {
     /// The instant the timer fires.
-    #[serde(with = "crate::instant::rfc3339")]
+    #[serde(with = "crate::wire::instant::rfc3339")]
     pub at: Timestamp,
     /// The name of the job whose timer this is.
     pub job: JobName,

@@ -3,17 +3,18 @@
 
 use jiff::Timestamp;
 
-use crate::command::Command;
-use crate::error::{Error, Operation, Problem};
-use crate::event::{Change, Event, never_received, package_contents};
-use crate::job::{Job, MAX_DRIVES};
-use crate::name::DriveId;
-use crate::policy::Policy;
-use crate::rule::Rule;
-use crate::rules::{self, Act};
-use crate::state::{DriveState, JobState, JobType};
-use crate::timer::{Deadline, Timer};
-use crate::update::UpdateField;
+use crate::lifecycle::evolve::{never_received, package_contents};
+use crate::lifecycle::rules::{self, Act};
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::event::{Change, Event};
+use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::name::DriveId;
+use crate::model::policy::Policy;
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState, JobType};
+use crate::model::timer::{Deadline, Timer};
+use crate::model::update::UpdateField;
 
 /// Decides `command` at `now` given the job its name designates, if one exists: for callers
 /// that have already looked it up.

@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Operation;
-use crate::job::PackageInfo;
-use crate::name::{DriveId, JobName};
-use crate::state::{JobType, TransferResult};
-use crate::update::UpdateField;
+use crate::model::error::Operation;
+use crate::model::job::PackageInfo;
+use crate::model::name::{DriveId, JobName};
+use crate::model::state::{JobType, TransferResult};
+use crate::model::update::UpdateField;
 
 /// One input to a [`Registry`](crate::Registry): a customer operation or a datacenter report.
 ///
@@ -108,7 +108,7 @@ pub enum Command {
     },
 }
 
-crate::strict::strict_serde!(Command);
+crate::wire::strict::strict_serde!(Command);
 
 impl Command {
     /// The job the command is aimed at.

@@ -3,18 +3,19 @@
 //!
 //! Every function here is pure and total. Whether something may happen to a job now, and if
 //! not which rule refuses it, is answered by one function, [`may`]: deciding a command
-//! ([`decide`](crate::decide)), the capability flags
+//! ([`decide`](crate::lifecycle::decide)), the capability flags
 //! ([`Job::capabilities`](crate::Job::capabilities)) and the ARM layer's preconditions
 //! ([`ship_with`]) all ask it, so what a job says it allows is what it does.
 
 use jiff::Timestamp;
 
-use crate::job::Job;
-use crate::policy::{CancelWindow, Policy};
-use crate::rule::Rule;
-use crate::state::{DriveState, JobState, JobType};
-use crate::timer::{Deadline, Timer};
-use crate::update::UpdateField;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::job::Job;
+use crate::model::policy::{CancelWindow, Policy};
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState, JobType};
+use crate::model::timer::{Deadline, Timer};
+use crate::model::update::UpdateField;
 
 /// What may be asked of a job that exists, as far as its state (and the policy) decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,4 +313,37 @@ pub(crate) fn overdue_closed_at(shipped: Timestamp, policy: &Policy) -> Option<T
 /// `from + period`, or `None` past the end of the time type (R-TIMER-5).
 fn after(from: Timestamp, period: jiff::SignedDuration) -> Option<Timestamp> {
     from.checked_add(period).ok()
+}
+
+impl Job {
+    /// The next timer of this job, if one is pending (see [`Deadline`]).
+    pub fn next_deadline(&self, policy: &Policy) -> Option<Deadline> {
+        deadline(self, policy)
+    }
+
+    /// Whether the job may be marked `Shipping` now by a host that requires its details first,
+    /// as the ARM API's *Update Job* does: R-FLOW-1 (the state), then R-FLOW-8 (a
+    /// `returnAddress`, then a `deliveryPackage`, among the fields `known` of the job, from the
+    /// request or an earlier one). The core's [`Command::Ship`](crate::Command::Ship) itself
+    /// needs no details; this is the check a host adds before sending it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidStateTransition`] naming R-FLOW-1 when the job's state refuses a
+    /// shipment (whatever is known), else [`Error::InvalidRequest`] with
+    /// [`Problem::ShipNeeds`] naming the first missing field (R-FLOW-8).
+    pub fn may_ship_with(&self, policy: &Policy, known: &[UpdateField]) -> Result<(), Error> {
+        ship_with(self, policy, known).map_err(|(rule, missing)| match missing {
+            Some(field) => {
+                Error::InvalidRequest { operation: Operation::Ship, problem: Problem::ShipNeeds { field } }
+            }
+            None => Error::InvalidStateTransition {
+                operation: Operation::Ship,
+                job: self.name.clone(),
+                state: self.state,
+                drive: None,
+                rule,
+            },
+        })
+    }
 }
