@@ -39,13 +39,26 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// Starts the binary with `args` on port 0 and a database at `db`; waits for its first line.
+/// Its log goes to [`log_of`]`(db)`, appended to across restarts.
 pub fn start(db: &Path, args: &[&str]) -> Emulator {
+    start_with_env(db, args, &[])
+}
+
+/// The file an emulator started by [`start`] on `db` logs to.
+pub fn log_of(db: &Path) -> PathBuf {
+    db.with_extension("log")
+}
+
+/// [`start`], with environment variables (`RUST_LOG`).
+pub fn start_with_env(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Emulator {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_of(db)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the emulator starts");
     let mut line = String::new();
