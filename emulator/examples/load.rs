@@ -1,7 +1,8 @@
 //! Load generator: 64 concurrent clients on loopback against a fresh emulator, first durable
 //! writes (Create Job), then reads (Get Job); throughput and latency percentiles; then a check
 //! that the database holds exactly the jobs the clients were told were created; then the time
-//! a restart takes on a database of 100,000 jobs. The server's own log (in the run's temporary
+//! a restart takes on a database of 100,000 jobs, and a listing of them all through `nextLink`
+//! (page 1, page 1,000, the whole). The server's own log (in the run's temporary
 //! folder) gives its side of the latencies: arrival to answer, without the clients' time.
 //!
 //! ```sh
@@ -203,6 +204,39 @@ fn server_side(log: &Path) {
     }
 }
 
+/// Lists the subscription of `jobs` jobs through its `nextLink`s, 100 a page: the time of the
+/// first page, of the 1,000th (or the last), and of the whole listing. Keyset pagination makes
+/// each page one index range, so the last page costs what the first does.
+fn list_through(agent: &ureq::Agent, url: &str, jobs: usize) {
+    let mut next = Some(format!(
+        "{url}/subscriptions/load/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01"
+    ));
+    let (mut pages, mut seen, mut first_ms, mut page_1000_ms) = (0usize, 0usize, 0.0, 0.0);
+    let started = Instant::now();
+    while let Some(link) = next.take() {
+        let t = Instant::now();
+        let mut response = agent.get(&link).call().expect("a list page");
+        assert_eq!(response.status().as_u16(), 200, "{link}");
+        let body: serde_json::Value = response.body_mut().read_json().expect("a JSON page");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        pages += 1;
+        seen += body["value"].as_array().map_or(0, Vec::len);
+        if pages == 1 {
+            first_ms = ms;
+        }
+        if pages == 1000 || body.get("nextLink").is_none() {
+            page_1000_ms = ms;
+        }
+        next = body["nextLink"].as_str().map(str::to_string);
+    }
+    println!(
+        "list of {jobs} jobs: {seen} shown in {pages} pages; page 1 {first_ms:.1} ms, page {} {page_1000_ms:.1} ms, whole listing {:.1} s",
+        pages.min(1000),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(seen, jobs, "the listing shows every job once");
+}
+
 fn main() {
     let clients: usize = arg("--clients", "64").parse().expect("--clients N");
     let seconds: u64 = arg("--seconds", "10").parse().expect("--seconds N");
@@ -303,6 +337,7 @@ fn main() {
         status,
         to_answer.as_secs_f64() * 1000.0
     );
+    list_through(&agent, &server.url, jobs);
     stop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -528,6 +528,21 @@ mod tests {
         assert!(last < first * 2 && first < last * 2, "first page {first} steps, last page {last}");
     }
 
+    /// SQLITE_FULL (here from a page limit, as a full disk gives it) says the disk is full, as
+    /// a 503 (`Unavailable`), not a bare "did not commit".
+    #[test]
+    fn a_full_disk_says_so() {
+        let conn = open_writer(&Location::Memory).unwrap();
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        conn.query_row(&format!("PRAGMA max_page_count = {}", pages + 2), [], |_| Ok(())).unwrap();
+        let key = JobKey { subscription: "s".into(), resource_group: "rg".into(), name: "big".into() };
+        let e = put_record(&conn, &key, &"x".repeat(64 * 1024), None).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Unavailable(m) if m.starts_with("the disk is full (SQLITE_FULL)")),
+            "{e}"
+        );
+    }
+
     #[test]
     fn foreign_tables_are_refused_before_anything_changes() {
         let conn = Connection::open_in_memory().unwrap();
