@@ -113,7 +113,13 @@ impl Owner {
             .truncate(false)
             .open(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open: {e}")))?;
-        match file.try_lock() {
+        // On Windows a whole-file lock would also lock out SQLite's own handles: there the
+        // file is neither locked nor watched (`same_file` cannot tell there).
+        #[cfg(not(unix))]
+        let locked: Result<(), TryLockError> = Ok(());
+        #[cfg(unix)]
+        let locked = file.try_lock();
+        match locked {
             Ok(()) => Ok(Owner { file, path: PathBuf::from(path) }),
             Err(TryLockError::WouldBlock) => Err(StoreError::Unavailable(
                 "in use by another process (another emulator holds its lock); stop it or give another --db"

@@ -46,6 +46,11 @@ pub fn start(db: &Path, args: &[&str]) -> Emulator {
 
 /// The file an emulator started by [`start`] on `db` logs to.
 pub fn log_of(db: &Path) -> PathBuf {
+    if db == Path::new(":memory:") {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        return dir.join("memory.log");
+    }
     db.with_extension("log")
 }
 
