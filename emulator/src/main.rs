@@ -185,6 +185,10 @@ async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Optio
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {
                         if let Err(e) = writer.run(|_, _| Ok(())).await {
+                            // Once the file is gone nothing commits again: the writer said so.
+                            if writer.lost().is_some() {
+                                return;
+                            }
                             tracing::error!("firing due timers: {e}");
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
