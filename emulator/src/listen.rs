@@ -64,7 +64,7 @@ pub async fn run(
     // Every connection task holds a clone; `recv` answers `None` when the last one has ended.
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
-    let mut warned_full: Option<Instant> = None;
+    let mut warnings = Warnings::default();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -75,13 +75,17 @@ pub async fn run(
             Err(e) if is_out_of_descriptors(&e) => {
                 // The process's descriptor limit came before --max-connections: make room as at
                 // the limit, and try again.
-                tracing::warn!("accepting: {e}; closing the longest-waiting connection");
+                if warnings.due(Warning::Descriptors) {
+                    tracing::warn!("accepting: {e}; closing the longest-waiting connection for each new one");
+                }
                 registry.evict_oldest_waiting();
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
             Err(e) => {
-                tracing::warn!("accepting: {e}");
+                if warnings.due(Warning::Accept) {
+                    tracing::warn!("accepting: {e}");
+                }
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
@@ -90,12 +94,11 @@ pub async fn run(
         let conn = loop {
             match registry.admit(limits.max_connections) {
                 Admission::Admitted { conn, evicted } => {
-                    if evicted && warned_full.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+                    if evicted && warnings.due(Warning::Limit) {
                         tracing::warn!(
                             "{} connections open (--max-connections): closing the longest-waiting one for each new one",
                             limits.max_connections
                         );
-                        warned_full = Some(Instant::now());
                     }
                     break Some(conn);
                 }
@@ -121,6 +124,29 @@ pub async fn run(
     let _ = stop_tx.send(true);
     drop(alive_tx);
     let _ = alive_rx.recv().await;
+}
+
+/// What the accept loop warns about: each at most once a minute, however often it happens.
+#[derive(Clone, Copy)]
+enum Warning {
+    Limit,
+    Descriptors,
+    Accept,
+}
+
+#[derive(Default)]
+struct Warnings([Option<Instant>; 3]);
+
+impl Warnings {
+    /// Whether `warning` is to be logged now (and then not for a minute).
+    fn due(&mut self, warning: Warning) -> bool {
+        let last = &mut self.0[warning as usize];
+        let due = last.is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
+    }
 }
 
 /// EMFILE or ENFILE (the same numbers on Linux and macOS).

@@ -205,6 +205,29 @@ fn silent_and_slow_clients_are_dropped_within_the_header_timeout() {
 }
 
 #[test]
+fn a_silent_or_stalled_tls_handshake_is_dropped_within_the_header_timeout() {
+    let dir = fresh_dir("conn-tls");
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let emulator = start("conn-tls-db", &[], &["--cert", cert, "--key", key, "--header-timeout", "1s"]);
+    let mut streams: Vec<(TcpStream, &[u8])> = Vec::new();
+    for _ in 0..3 {
+        streams.push((emulator.connect(), b""));
+    }
+    // A TLS record header announcing a 512-byte ClientHello, whose bytes then trickle.
+    for _ in 0..3 {
+        let mut s = emulator.connect();
+        s.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).unwrap();
+        streams.push((s, &[0u8]));
+    }
+    let closed = closings(&mut streams, Duration::from_secs(6));
+    all_closed_between(&closed, Duration::from_millis(800), Duration::from_secs(6), "a stalled handshake");
+}
+
+#[test]
 fn a_kept_alive_connection_waits_the_idle_timeout_and_its_next_head_the_header_timeout() {
     let emulator = start("conn-idle", &[], &["--header-timeout", "1s", "--idle-timeout", "3s"]);
     // Idle longer than the header timeout: still served.
