@@ -33,7 +33,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/emulator/ui") }).fallback(refuse_method))
-        .route("/emulator/ui", get(|| async { asset("text/html; charset=utf-8", PAGE) }).fallback(refuse_method))
+        .route(
+            "/emulator/ui",
+            get(|| async { asset("text/html; charset=utf-8", PAGE) }).fallback(refuse_method),
+        )
         .route(
             "/emulator/ui/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }).fallback(refuse_method),

@@ -22,6 +22,9 @@
   let needsToken = false;
   let busy = false;
   let clockNow = null;
+  // The newest read started; an action counts as one, so that a read started before it never
+  // draws over what it did.
+  let latest = 0;
 
   const byId = (id) => document.getElementById(id);
 
@@ -120,6 +123,7 @@
   async function act(what, method, path, body, describe) {
     if (busy) return;
     busy = true;
+    latest += 1;
     try {
       const { status, data } = await call(method, path, body);
       const ok = status >= 200 && status < 300 && !(data && data.ok === false);
@@ -299,7 +303,14 @@
     for (const [key, value] of Object.entries(job.tags || {})) {
       tags.append(el("dt", {}, key), el("dd", { class: "tag-value" }, value));
     }
-    card.append(el("div", { class: "meta" }, el("span", { class: "location" }, job.location), tags));
+    card.append(
+      el(
+        "div",
+        { class: "meta" },
+        el("span", {}, el("span", { class: "label" }, "location "), el("span", { class: "location" }, job.location)),
+        el("span", {}, el("span", { class: "label" }, "tags "), tags),
+      ),
+    );
     card.append(el("div", { class: "picture" }, timeline(job)));
     card.append(el("p", { class: "next" }, nextText(job)));
     card.append(drivesTable(job));
@@ -372,8 +383,10 @@
 
   async function refresh() {
     if (needsToken) return;
+    const mine = ++latest;
     try {
       const { status, data } = await call("GET", "/emulator/jobs");
+      if (mine !== latest) return;
       if (status === 200) render(data);
       else showRefusal("reading the jobs", status, data);
     } catch (e) {
