@@ -272,7 +272,12 @@ fn wait_state(browser: &Browser, name: &str, state: &str) {
     );
 }
 
-/// The walk, on an emulator at `emulator.url` (HTTP now; an HTTPS emulator runs it unchanged).
+/// The walk, on an emulator at `emulator.url`.
+///
+/// Over HTTPS (`--cert/--key`) it runs unchanged: start the emulator with a test certificate
+/// (`rcgen`), let `common::start` accept an `https://` first line and `common::Emulator` speak
+/// TLS trusting that certificate (ureq's `rustls` feature), then call `walk`; the browser
+/// session already accepts the test's self-signed certificate (`acceptInsecureCerts`).
 fn walk(emulator: &Emulator, browser: &Browser, token: Option<&str>, shot: &str) {
     // Two subscriptions, two resource groups; a hostile location and tag on one job.
     let walked = job_path("rg-walk", "job-walk");
