@@ -115,7 +115,8 @@ impl Browser {
         }}});
         let (status, answer) = browser.request("POST", "/session", Some(&capabilities));
         if status != 200 {
-            return Err(format!("chromium did not start under chromedriver: {status} {answer}"));
+            let why = answer["value"]["message"].as_str().map_or_else(|| answer.to_string(), str::to_string);
+            return Err(format!("chromium did not start under chromedriver: {status} {why}"));
         }
         browser.session = answer["value"]["sessionId"].as_str().ok_or("no sessionId")?.to_string();
         Ok(browser)
