@@ -8,8 +8,10 @@
 mod clock;
 mod host;
 mod http;
+mod overview;
 mod readers;
 mod store;
+mod ui;
 mod writer;
 
 use std::io::Write as _;
