@@ -63,8 +63,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/emulator/health", get(health).fallback(refuse_method))
         .route("/emulator/clock", get(get_clock).post(post_clock).fallback(refuse_method))
         .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
+        .route("/emulator/jobs", get(crate::overview::jobs).fallback(refuse_method))
         .fallback(arm_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
+        // The page holds no data and must load to ask for the token: outside `auth`.
+        .merge(crate::ui::router())
         .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
         .layer(middleware::from_fn(arm_headers))
@@ -99,7 +102,7 @@ pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> 
     (status, axum::Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }
 
-fn store_error(e: StoreError) -> Response {
+pub(crate) fn store_error(e: StoreError) -> Response {
     tracing::error!("{e}");
     match e {
         StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),

@@ -9,9 +9,11 @@ mod clock;
 mod host;
 mod http;
 mod listen;
+mod overview;
 mod readers;
 mod store;
 mod tls;
+mod ui;
 mod writer;
 
 use std::io::Write as _;
