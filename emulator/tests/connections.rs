@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fresh_dir;
+use common::{fresh_dir, run_to_exit};
 
 /// The emulator binary under `prefix` (e.g. `prlimit …`), with `args`, on a fresh database;
 /// (process, `HOST:PORT`).
@@ -304,4 +304,23 @@ fn shutdown_closes_waiting_connections_at_once_and_the_database_cleanly() {
     let wal = emulator.db.with_extension("sqlite3-wal");
     assert!(!wal.exists(), "the WAL is still there: the database did not close");
     assert!(is_closed(&mut kept) && is_closed(&mut slow));
+}
+
+#[test]
+fn bounds_that_are_zero_or_not_durations_are_refused_before_listening() {
+    for (flag, value) in [
+        ("--header-timeout", "0s"),
+        ("--idle-timeout", "0ms"),
+        ("--header-timeout", "5x"),
+        ("--idle-timeout", "-1s"),
+        ("--max-connections", "0"),
+        ("--max-connections", "many"),
+    ] {
+        let given = format!("{flag}={value}");
+        let args = ["--listen", "127.0.0.1:0", "--db", ":memory:", &given].map(std::ffi::OsStr::new);
+        let (code, stdout, stderr) = run_to_exit(&args);
+        assert_eq!(code, Some(2), "{flag} {value}: {stderr}");
+        assert!(stdout.is_empty(), "{flag} {value}: it listened: {stdout}");
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr:?} does not name the flag");
+    }
 }

@@ -8,9 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{T0, V, create_body, fresh_dir, job_path};
+use common::{T0, V, create_body, fresh_dir, job_path, run_to_exit};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_import-export-emulator");
@@ -137,32 +137,6 @@ fn https_serves_with_the_given_certificate_and_next_links_stay_on_https() {
     let plain = format!("http://127.0.0.1:{port}/emulator/health");
     let plain = call(&common::agent(), "GET", &plain, None);
     assert!(!matches!(plain, Ok((200, _))), "plain HTTP answered on the HTTPS port: {plain:?}");
-}
-
-/// Runs the binary with `args` until it exits (10 s at most); returns (exit code, stdout,
-/// stderr).
-fn run_to_exit(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the emulator starts");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the emulator is still running after 10 s with {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]
