@@ -5,45 +5,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
 
-use common::{T0, V, create_body, fresh_dir, job_path, run_to_exit};
+use common::{T0, V, certificate, create_body, fresh_dir, job_path, run_to_exit, trusting, write_pair};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_import-export-emulator");
-
-/// A self-signed certificate for `127.0.0.1` and `localhost`: (certificate PEM, key PEM,
-/// certificate DER).
-fn certificate() -> (String, String, Vec<u8>) {
-    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("a certificate");
-    (made.cert.pem(), made.signing_key.serialize_pem(), made.cert.der().to_vec())
-}
-
-/// Writes the certificate and key into `dir`; returns their paths.
-fn write_pair(dir: &Path, cert: &str, key: &str) -> (PathBuf, PathBuf) {
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, cert).unwrap();
-    std::fs::write(&key_path, key).unwrap();
-    (cert_path, key_path)
-}
-
-/// An HTTPS client that trusts only `der`, and answers every status as a response.
-fn trusting(der: &[u8]) -> ureq::Agent {
-    let root = ureq::tls::Certificate::from_der(der).to_owned();
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![root])))
-        .build();
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .tls_config(tls)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
 
 /// A running emulator, killed when dropped.
 struct Running {
