@@ -229,6 +229,36 @@ impl Host {
         self.writer.run(move |conn, ctx| datacenter(conn, ctx, &shared, &scope, &command)).await
     }
 
+    /// A read of its own (`GET /emulator/jobs`): `f` answers from a reader at the clock's
+    /// now, or says `None` if a timer is due; then the writer fires what is due and `f` answers
+    /// there. With `--db :memory:`, in the writer.
+    ///
+    /// # Errors
+    /// The database refused, or `f` still says `None` after the sweep.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection, &Shared, Timestamp) -> Result<Option<T>, StoreError> + Clone + Send + 'static,
+    {
+        if let Some(readers) = &self.readers {
+            let (shared, now, read) = (Arc::clone(&self.shared), self.clock.now(), f.clone());
+            if let Some(answer) = readers.run(move |conn| read(conn, &shared, now)).await? {
+                return Ok(answer);
+            }
+        }
+        let shared = Arc::clone(&self.shared);
+        self.writer
+            .run(move |conn, ctx| {
+                // The writer swept before this group; a system clock may have moved since.
+                let now = ctx.now();
+                sweep(conn, &shared, now, &mut Fired::new(0))?;
+                f(conn, &shared, now)?.ok_or_else(|| {
+                    StoreError::Unavailable(format!("a timer is still due at {now} after the sweep"))
+                })
+            })
+            .await
+    }
+
     /// Moves the virtual clock, firing every timer due on the way, each at its own deadline.
     /// `Ok(Err(message))` is a refused move (backwards, out of range): nothing changed.
     ///
@@ -274,7 +304,7 @@ fn id_of(scope: &Scope, name: &str) -> String {
 }
 
 /// A deadline as the `jobs.deadline` column keeps it: whole milliseconds, rounded down.
-fn deadline_ms(at: Timestamp) -> i64 {
+pub fn deadline_ms(at: Timestamp) -> i64 {
     at.as_millisecond()
 }
 
@@ -297,7 +327,7 @@ fn parse_keys(key: &JobKey, text: &str) -> Result<BitLockerKeys, StoreError> {
 }
 
 /// The record stored under `key`, if any; a damaged one is remembered as such.
-fn load_record(conn: &Connection, shared: &Shared, key: &JobKey) -> Result<Option<Record>, StoreError> {
+pub fn load_record(conn: &Connection, shared: &Shared, key: &JobKey) -> Result<Option<Record>, StoreError> {
     let loaded = store::get_record(conn, key)?.map(|text| parse_record(key, &text, &shared.context.policy));
     match loaded.transpose() {
         Err(e @ StoreError::Damaged(_)) => {

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::io::Read as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{create_body, fresh_dir, job_path, start, start_virtual, start_with_env};
 use serde_json::{Value, json};
@@ -141,32 +139,13 @@ fn damaged_row_timer_is_not_retried_in_a_loop() {
     assert!(groups < 10, "{groups} writer groups in 1.5 s: the timer is retried in a loop\n{log}");
 }
 
-/// Runs the binary to its end (bounded), for a start that must fail: exit status, stdout,
-/// stderr.
+/// Runs the binary on `db` to its end (bounded), for a start that must fail: whether it
+/// exited 0, its stdout, its stderr.
 fn run_to_exit(db: &std::path::Path) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--clock", "virtual", "--db"])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the second emulator did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    (status.success(), out, err)
+    let args = ["--listen", "127.0.0.1:0", "--clock", "virtual", "--db"].map(std::ffi::OsStr::new);
+    let args: Vec<&std::ffi::OsStr> = args.into_iter().chain([db.as_os_str()]).collect();
+    let (code, out, err) = common::run_to_exit(&args);
+    (code == Some(0), out, err)
 }
 
 #[test]
