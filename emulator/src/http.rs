@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::clock::Mode;
 use crate::host::{Host, Target};
-use crate::store::StoreError;
+use crate::refusal::{arm_error, store_error};
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY: usize = 1 << 20;
@@ -55,7 +55,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/emulator/health", get(health).fallback(refuse_method))
         .route("/emulator/clock", get(get_clock).post(post_clock).fallback(refuse_method))
         .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
-        .route("/emulator/jobs", get(crate::overview::jobs).fallback(refuse_method))
+        .route("/emulator/jobs", get(jobs).fallback(refuse_method))
         .fallback(arm_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
         // The page holds no data and must load to ask for the token: outside `auth`.
@@ -89,19 +89,9 @@ async fn arm_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// An ARM error body with `status`.
-pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
-}
-
-pub(crate) fn store_error(e: StoreError) -> Response {
-    tracing::error!("{e}");
-    match e {
-        StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),
-        StoreError::Sqlite(_) | StoreError::Damaged(_) => {
-            arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e.to_string())
-        }
-    }
+/// `GET /emulator/jobs`: every job the page draws (see [`crate::overview`]).
+async fn jobs(State(app): State<Arc<App>>) -> Response {
+    crate::overview::jobs(&app.host).await
 }
 
 /// One line per request: method, path, status, milliseconds. Never a body (keys travel there).

@@ -11,6 +11,7 @@ mod http;
 mod listen;
 mod overview;
 mod readers;
+mod refusal;
 mod store;
 mod tls;
 mod ui;

@@ -8,9 +8,7 @@
 //! which fires it first ([`Host::read`](host::Host::read)), as a `GET` does.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use import_export_lifecycle::arm::Record;
 use import_export_lifecycle::{Capabilities, Drive, JobState, Policy, Stage, Timer};
@@ -20,8 +18,8 @@ use serde::Serialize;
 
 use crate::clock::Mode;
 use crate::host;
-use crate::host::Shared;
-use crate::http::{self, App};
+use crate::host::{Host, Shared};
+use crate::refusal::store_error;
 use crate::store::{self, JobKey, StoreError};
 
 /// The most jobs one answer shows; `total` says how many the emulator holds.
@@ -150,10 +148,10 @@ fn overview(
 
 /// `GET /emulator/jobs`: from a reader if no timer is due, else from the writer (after it fired
 /// them); from the writer with `--db :memory:`.
-pub async fn jobs(State(app): State<Arc<App>>) -> Response {
-    let mode = app.host.mode();
-    match app.host.read(move |conn, shared, now| overview(conn, shared, now, mode)).await {
+pub async fn jobs(host: &Host) -> Response {
+    let mode = host.mode();
+    match host.read(move |conn, shared, now| overview(conn, shared, now, mode)).await {
         Ok(view) => axum::Json(view).into_response(),
-        Err(e) => http::store_error(e),
+        Err(e) => store_error(e),
     }
 }
