@@ -168,3 +168,111 @@ pub fn code(error: &Error) -> &'static str {
 pub fn state_of(job: &Job) -> JobState {
     job.state()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use import_export_lifecycle::SignedDuration;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("a valid instant")
+    }
+
+    fn created_at(at: Timestamp) -> Job {
+        let command = Command::Create {
+            job: job_name("job-1").expect("name"),
+            job_type: JobType::Import,
+            drives: vec![drive_id("D1").expect("id")],
+        };
+        let (outcome, write) = decide(None, &Policy::default(), at, &command);
+        outcome.result.expect("created");
+        assert!(matches!(write, Write::Insert(_)), "a create on no row inserts");
+        let mut job = None;
+        let _ = decider::execute(&mut job, &Policy::default(), at, &command);
+        job.expect("a job")
+    }
+
+    /// The index key is the deadline rounded up to a whole microsecond: never before it, less
+    /// than a microsecond after it, and the deadline itself when it is whole.
+    #[test]
+    fn r_timer_4_the_index_key_rounds_the_deadline_up_to_the_microsecond() {
+        let policy = Policy::default();
+        for (created, key) in [
+            ("2026-01-05T09:00:00Z", "2026-01-19T09:00:00Z"),
+            ("2026-01-05T09:00:00.000000001Z", "2026-01-19T09:00:00.000001Z"),
+            ("2026-01-05T09:00:00.123456999Z", "2026-01-19T09:00:00.123457Z"),
+            ("2026-01-05T09:00:00.123457Z", "2026-01-19T09:00:00.123457Z"),
+            ("1969-12-31T23:59:59.999999001Z", "1970-01-15T00:00:00Z"),
+        ] {
+            let job = created_at(t(created));
+            assert_eq!(index_key(&job, &policy), Some(SystemTime::from(t(key))), "created {created}");
+        }
+        assert_eq!(
+            sweep_bound(t("2026-01-19T09:00:00.123456999Z")),
+            SystemTime::from(t("2026-01-19T09:00:00.123456Z"))
+        );
+        assert_eq!(
+            sweep_bound(t("1969-12-31T23:59:59.999999001Z")),
+            SystemTime::from(t("1969-12-31T23:59:59.999999Z"))
+        );
+    }
+
+    /// Around a nanosecond deadline, at every nanosecond: a row the sweep claims (key <= bound)
+    /// always fires its timer at the sweep's `now`, and a due timer the sweep does not claim
+    /// is due by less than a microsecond. Firing at the deadline read back from a microsecond
+    /// column instead (truncated) would fire nothing: the trap this host avoids.
+    #[test]
+    fn r_timer_4_a_claimed_row_always_fires_and_an_unclaimed_due_one_is_under_a_microsecond_late() {
+        let policy = Policy::default();
+        let base = t("2026-01-05T09:00:00Z");
+        for offset in (0..=1_000).step_by(7) {
+            let job = created_at(base + SignedDuration::from_nanos(offset));
+            let deadline = job.next_deadline(&policy).expect("a deadline").at;
+            let key = index_key(&job, &policy).expect("a key");
+            for step in (-1_500..=1_500).step_by(13) {
+                let now = deadline + SignedDuration::from_nanos(step);
+                let claimed = key <= sweep_bound(now);
+                let (fired, write) = fire_due(job.clone(), &policy, now);
+                if claimed {
+                    assert_eq!(fired.len(), 1, "offset {offset}, now {now}: a claimed row fires");
+                    assert_eq!(fired[0].at, deadline, "at its own deadline");
+                    assert_eq!(write, Write::Delete, "and its write removes the row");
+                } else if !fired.is_empty() {
+                    assert!(step < 1_000, "offset {offset}: unclaimed {step} ns after its deadline");
+                }
+            }
+            let truncated = Timestamp::from_microsecond(deadline.as_microsecond()).expect("in range");
+            if truncated != deadline {
+                assert!(fire_due(job.clone(), &policy, truncated).0.is_empty(), "the trap");
+            }
+        }
+    }
+
+    /// The write follows from the row read and what the decision left, not from the command.
+    #[test]
+    fn the_write_follows_from_the_row_read_and_what_the_decision_left() {
+        let policy = Policy::default();
+        let at = t("2026-01-05T09:00:00Z");
+        let job = created_at(at);
+        let name = job.name().clone();
+        let cancel = Command::Cancel { job: name.clone() };
+        let delete = Command::Delete { job: name.clone() };
+        let ship_back = Command::ShipBack { job: name.clone() };
+        let create = Command::Create { job: name, job_type: JobType::Export, drives: vec![] };
+        // Accepted on a stored job: update. Refused with nothing due: nothing.
+        assert!(matches!(decide(Some(job.clone()), &policy, at, &cancel).1, Write::Update(_)));
+        assert_eq!(decide(Some(job.clone()), &policy, at, &ship_back).1, Write::Nothing);
+        assert_eq!(decide(Some(job.clone()), &policy, at, &create).1, Write::Nothing, "the name is taken");
+        // A delete: delete. A refused command on no row: nothing.
+        assert_eq!(decide(Some(job.clone()), &policy, at, &delete).1, Write::Delete);
+        assert_eq!(decide(None, &policy, at, &cancel).1, Write::Nothing);
+        // Refused, but a timer fired first: the row goes (the job expired in Creating).
+        let expired = at + SignedDuration::from_secs(14 * 86_400);
+        assert_eq!(decide(Some(job.clone()), &policy, expired, &cancel).1, Write::Delete);
+        // A create on the expired job's row: the row is updated with the new job.
+        let (outcome, write) = decide(Some(job), &policy, expired, &create);
+        assert_eq!(outcome.timers.len(), 1);
+        let Write::Update(row) = write else { panic!("an update, not {write:?}") };
+        assert_eq!(decode(&row.record, &policy).expect("readable").created_at(), expired);
+    }
+}
