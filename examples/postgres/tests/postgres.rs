@@ -5,6 +5,7 @@
 //! Without `DATABASE_URL` each test says why it skipped and passes, except under `CI=true`,
 //! where a missing database is a failure.
 
+use std::io::Write as _;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::SystemTime;
@@ -38,7 +39,10 @@ impl Scratch {
                 )
             }
             Err(_) => {
-                eprintln!(
+                // Straight to the process's stderr, past the test harness's capture, so the
+                // skip shows in a passing run.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "skipped {test}: {DATABASE_URL} is unset (run: .ci/postgres run cargo test -p host-postgres)"
                 );
                 return None;
