@@ -22,8 +22,9 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A database error, or a claimed row this program cannot read (it stays due, and the next
-    /// sweep meets it again: it needs an operator).
+    /// A database error, or a claimed row this program cannot read (its batch is rolled back;
+    /// the row stays due and the next sweep meets it again: it needs an operator). The timers
+    /// of the batches committed before the error stay fired in the table but are not returned.
     pub fn sweep(&mut self, now: Timestamp, batch: i64) -> Result<Vec<Event>, HostError> {
         let bound = lifecycle::sweep_bound(now);
         let mut fired = Vec::new();
