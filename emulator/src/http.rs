@@ -63,11 +63,38 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/emulator/health", get(health).fallback(refuse_method))
         .route("/emulator/clock", get(get_clock).post(post_clock).fallback(refuse_method))
         .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
+        .route("/emulator/jobs", get(crate::overview::jobs).fallback(refuse_method))
         .fallback(arm_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
+        // The page holds no data and must load to ask for the token: outside `auth`.
+        .merge(crate::ui::router())
         .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
+        .layer(middleware::from_fn(arm_headers))
         .with_state(app)
+}
+
+/// ARM's headers on every answer, refusals included: a new `x-ms-request-id`, and
+/// `x-ms-correlation-request-id`, the client's own when it sent one the emulator can echo (1 to
+/// 64 letters, digits, `-`, `_`, `.` or `:`; a GUID is 36), else a new one. (`Accept-Language`
+/// and `x-ms-client-tenant-id` are accepted and ignored, like every header no route reads.)
+async fn arm_headers(request: Request, next: Next) -> Response {
+    const CORRELATION: &str = "x-ms-correlation-request-id";
+    let echoable = |v: &&HeaderValue| {
+        (1..=64).contains(&v.len())
+            && v.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    let correlation = request.headers().get(CORRELATION).filter(echoable).cloned();
+    let mut response = next.run(request).await;
+    let new_id = || HeaderValue::from_str(&uuid::Uuid::new_v4().to_string());
+    let headers = response.headers_mut();
+    if let Ok(id) = new_id() {
+        headers.insert("x-ms-request-id", id);
+    }
+    if let Some(id) = correlation.map_or_else(|| new_id().ok(), Some) {
+        headers.insert(CORRELATION, id);
+    }
+    response
 }
 
 /// An ARM error body with `status`.
@@ -75,7 +102,7 @@ pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> 
     (status, axum::Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }
 
-fn store_error(e: StoreError) -> Response {
+pub(crate) fn store_error(e: StoreError) -> Response {
     tracing::error!("{e}");
     match e {
         StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),

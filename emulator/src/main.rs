@@ -8,11 +8,16 @@
 mod clock;
 mod host;
 mod http;
+mod listen;
+mod overview;
 mod readers;
 mod store;
+mod tls;
+mod ui;
 mod writer;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +56,33 @@ struct Args {
     /// A bearer token every request must carry (`Authorization: Bearer TOKEN`).
     #[arg(long)]
     token: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first; needs --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The PEM private key of --cert's certificate (needs --cert).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// How long a client has to send a request's head (from connecting, TLS handshake included,
+    /// or from the first byte of a kept-alive connection's next request), and then its body.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// How many connections may be open at once. At the limit, the one waiting longest for a
+    /// request is closed to make room for each new one.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+/// A duration flag: `10s`, `500ms`, `2m` (or ISO 8601, `PT10S`); more than zero.
+fn duration(text: &str) -> Result<Duration, String> {
+    let parsed: jiff::SignedDuration =
+        text.parse().map_err(|e| format!("{e} (write e.g. 10s, 500ms, 2m)"))?;
+    match Duration::try_from(parsed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("must be more than zero".into()),
+    }
 }
 
 /// How many reader threads answer reads beside the writer.
@@ -83,6 +115,12 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<(), String> {
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        (None, None) => None,
+        (Some(_), None) => return Err("--cert needs --key".into()),
+        (None, Some(_)) => return Err("--key needs --cert".into()),
+    };
     let location = Location::parse(&args.db);
     let started = std::time::Instant::now();
     let conn = store::open_writer(&location).map_err(|e| format!("--db {}: {e}", args.db))?;
@@ -138,7 +176,8 @@ async fn serve(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| format!("--listen {}: {e}", args.listen))?;
-    let base_url = format!("http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{address}");
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {base_url}");
@@ -157,7 +196,12 @@ async fn serve(args: Args) -> Result<(), String> {
         token: args.token,
         base_url,
     });
-    let served = axum::serve(listener, http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
+    let limits = listen::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+    };
+    listen::run(listener, tls, http::router(app), limits, shutdown_signal()).await;
     tracing::info!("shutting down: in-flight requests are done, closing the database");
     if let Some(task) = timers {
         task.abort();
@@ -171,7 +215,7 @@ async fn serve(args: Args) -> Result<(), String> {
     drop(writer);
     writer_thread.join();
     tracing::info!("database closed");
-    served.map_err(|e| format!("serving: {e}"))
+    Ok(())
 }
 
 /// In `system` mode: sleeps until the earliest deadline, then lets the writer fire what is due
