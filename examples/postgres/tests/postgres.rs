@@ -417,6 +417,74 @@ fn r_timer_4_racing_sweepers_fire_every_timer_exactly_once_over_thousands_of_nan
     assert_eq!(rows, 0, "every job's last timer removed its row");
 }
 
+/// Commands and sweepers racing on the same due jobs: a late package report on every overdue
+/// job while two sweepers sweep at the same instant. Each job's NeverReceived timer fires
+/// exactly once, in a sweep or first in the command's own outcome, whoever wrote first, and
+/// every late package is accepted (R-TIMER-2, R-TIMER-4).
+#[test]
+fn r_timer_2_commands_and_sweepers_racing_on_due_jobs_fire_each_timer_once() {
+    let Some(db) = Scratch::new("mixed") else { return };
+    const JOBS: i64 = 300;
+    let base = t("2026-01-05T09:00:00Z");
+    let names: Vec<JobName> = (0..JOBS).map(|i| name(&format!("job-{i}"))).collect();
+    let mut store = db.store();
+    for (i, job) in (0..).zip(&names) {
+        accept(&mut store, base, &create(job));
+        accept(&mut store, base + days(1) + nanos(i * 1_001 + 1), &ship(job)); // due 14 days later
+    }
+    let now = base + days(16);
+    let start = Arc::new(Barrier::new(3));
+    let sweepers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, start) = (db.store(), Arc::clone(&start));
+            thread::spawn(move || {
+                let mut store = store;
+                start.wait();
+                store.sweep(now, 10).expect("a sweep")
+            })
+        })
+        .collect();
+    let (commands, start_too) = (db.store(), Arc::clone(&start));
+    let reporter = thread::spawn(move || {
+        let mut store = commands;
+        start_too.wait();
+        // From the last job back, to meet the sweepers (earliest first) in the middle.
+        names
+            .iter()
+            .rev()
+            .flat_map(|job| {
+                let outcome = store.execute(now, &received(job)).expect("db");
+                outcome.result.expect("a late package is accepted");
+                outcome.timers
+            })
+            .collect::<Vec<Event>>()
+    });
+    let mut fired = reporter.join().expect("the reporter");
+    let by_commands = fired.len();
+    for sweeper in sweepers {
+        fired.extend(sweeper.join().expect("a sweeper"));
+    }
+    eprintln!("{by_commands} timers fired by commands, {} by sweeps", fired.len() - by_commands);
+    assert!(
+        fired.iter().all(|e| matches!(e.change, Change::NeverReceived { .. })),
+        "only NeverReceived was due"
+    );
+    let mut jobs: Vec<&str> = fired.iter().map(|e| e.job.as_str()).collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    assert_eq!((fired.len(), jobs.len()), (300, 300), "each job's timer fired once");
+    for i in 0..JOBS {
+        let stored = store.read(&format!("job-{i}")).expect("read").expect("row").job;
+        assert_eq!(stored.state(), JobState::Received, "job-{i}: its late package was recorded");
+    }
+    let due: i64 = db
+        .sql()
+        .query_one("SELECT count(*) FROM jobs WHERE deadline <= $1", &[&lifecycle::sweep_bound(now)])
+        .expect("count")
+        .get(0);
+    assert_eq!(due, 0, "nothing is left due");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Creates on a name whose job expired.
 
