@@ -98,16 +98,25 @@ pub fn encode(job: &Job) -> String {
     serde_json::to_string(job).expect("a job always serializes")
 }
 
-/// Reads a stored record: bounded in size, then the crate's own checks (the format version, the
-/// job's consistency) and the policy's (a job the rules can reach under `policy`). Errors are
-/// sentences; the caller names the row.
-pub fn decode(record: &str, policy: &Policy) -> Result<Job, String> {
+/// Reads the record stored under the key `name`: bounded in size, then the crate's own checks
+/// (the format version, the job's consistency) and the policy's (a job the rules can reach
+/// under `policy`), and the job must be the one its key names. Errors are sentences; the
+/// caller names the row.
+pub fn decode(record: &str, policy: &Policy, name: &str) -> Result<Job, String> {
     if record.len() > MAX_RECORD_BYTES {
         return Err(format!("the record has {} bytes, more than {MAX_RECORD_BYTES}", record.len()));
     }
     let job: Job = serde_json::from_str(record).map_err(|e| e.to_string())?;
     job.check(policy)?;
+    if job.name().as_str() != name {
+        return Err(format!("the record is job {:?}", job.name().as_str()));
+    }
     Ok(job)
+}
+
+/// The key of the row a command is about: the name of its job.
+pub fn key(command: &Command) -> &str {
+    command.job().as_str()
 }
 
 /// The deadline index key of a job: its next deadline rounded **up** to a whole microsecond, so
@@ -157,11 +166,6 @@ pub fn job_name(text: &str) -> Result<JobName, String> {
 /// The crate's reason the id is not valid, as a sentence.
 pub fn drive_id(text: &str) -> Result<DriveId, String> {
     DriveId::new(text).map_err(|problem| problem.to_string())
-}
-
-/// The refusal's stable code (`JobNotFound`, `InvalidStateTransition`, …).
-pub fn code(error: &Error) -> &'static str {
-    error.code()
 }
 
 /// The job's state, as the service names it.
@@ -273,6 +277,6 @@ mod tests {
         let (outcome, write) = decide(Some(job), &policy, expired, &create);
         assert_eq!(outcome.timers.len(), 1);
         let Write::Update(row) = write else { panic!("an update, not {write:?}") };
-        assert_eq!(decode(&row.record, &policy).expect("readable").created_at(), expired);
+        assert_eq!(decode(&row.record, &policy, "job-1").expect("readable").created_at(), expired);
     }
 }

@@ -31,7 +31,7 @@ impl Store {
         now: Timestamp,
         command: &Command,
     ) -> Result<(Outcome<Event>, u32), HostError> {
-        let name = command.job().as_str();
+        let name = lifecycle::key(command);
         for lost in 0..MAX_ATTEMPTS {
             let stored = self.read(name)?;
             let version = stored.as_ref().map_or(0, |s| s.version);

@@ -115,10 +115,7 @@ pub(crate) fn decode_row(
     if version < 1 {
         return Err(problem(format!("version {version} is not a version this host writes")));
     }
-    let job = lifecycle::decode(record, policy).map_err(problem)?;
-    if job.name().as_str() != name {
-        return Err(problem(format!("the record is job {:?}", job.name().as_str())));
-    }
+    let job = lifecycle::decode(record, policy, name).map_err(problem)?;
     Ok(Stored { version, job })
 }
 

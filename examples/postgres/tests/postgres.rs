@@ -605,9 +605,9 @@ fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
         ",\"tags\":{}}",
         1,
     );
-    let as_text = lifecycle::decode(&newer, &policy).expect_err("version 2 is refused");
+    let as_text = lifecycle::decode(&newer, &policy, "job-1").expect_err("version 2 is refused");
     assert!(as_text.contains("unsupported format version 2"), "{as_text}");
-    let as_jsonb = lifecycle::decode(&through_jsonb(&newer), &policy).expect_err("refused too");
+    let as_jsonb = lifecycle::decode(&through_jsonb(&newer), &policy, "job-1").expect_err("refused too");
     assert!(
         !as_jsonb.contains("format version"),
         "through jsonb the version is not what is reported: {as_jsonb}"
@@ -617,7 +617,10 @@ fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
     let twice = record.replacen("{\"formatVersion\":1,", "{\"formatVersion\":1,\"formatVersion\":2,", 1);
     let kept = through_jsonb(&twice);
     assert_eq!(kept.matches("formatVersion").count(), 1, "jsonb drops one of them: {kept}");
-    assert!(lifecycle::decode(&twice, &policy).is_err(), "the crate refuses a record with a duplicate key");
+    assert!(
+        lifecycle::decode(&twice, &policy, "job-1").is_err(),
+        "the crate refuses a record with a duplicate key"
+    );
 }
 
 /// A row the host cannot read is refused with the row's name: malformed JSON, a record of
@@ -654,7 +657,11 @@ fn an_unreadable_row_is_refused_naming_the_row() {
     let huge = "x".repeat(lifecycle::MAX_RECORD_BYTES + 1);
     let refused = sql.execute("INSERT INTO jobs (name, version, record) VALUES ('huge', 1, $1)", &[&huge]);
     assert!(refused.is_err(), "the table refuses a record over the bound");
-    assert!(lifecycle::decode(&huge, &Policy::default()).expect_err("refused").contains("more than 65536"));
+    assert!(
+        lifecycle::decode(&huge, &Policy::default(), "huge")
+            .expect_err("refused")
+            .contains("more than 65536")
+    );
 }
 
 fn text_of<'a>(cases: &'a [(&str, i64, String, &str)], job: &str) -> &'a String {
