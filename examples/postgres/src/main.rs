@@ -96,7 +96,11 @@ fn run(url: &str) -> Result<(), Failure> {
 
 /// Drops the demo's own schema, so that every run starts empty.
 fn reset(url: &str) -> Result<(), HostError> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)
+    let mut config: postgres::Config =
+        url.parse().map_err(|e: postgres::Error| HostError::Url(e.to_string()))?;
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    let mut client = config
+        .connect(postgres::NoTls)
         .map_err(|source| HostError::Database { during: "connecting", source })?;
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
