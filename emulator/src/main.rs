@@ -11,6 +11,7 @@ mod http;
 mod listen;
 mod overview;
 mod readers;
+mod refusal;
 mod store;
 mod tls;
 mod ui;
@@ -23,14 +24,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use import_export_lifecycle::arm::Context;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::clock::{Clock, Mode};
+use crate::host::{Host, Shared};
 use crate::http::App;
 use crate::readers::Readers;
-use crate::store::{Location, StoreError};
+use crate::store::{Location, Owner};
 use crate::writer::Writer;
 
 /// A local Azure Import/Export emulator: the ARM API over HTTP, durable in SQLite, with a
@@ -123,9 +124,16 @@ async fn serve(args: Args) -> Result<(), String> {
     };
     let location = Location::parse(&args.db);
     let started = std::time::Instant::now();
-    let conn = store::open_writer(&location).map_err(|e| format!("--db {}: {e}", args.db))?;
+    let in_db = |e: store::StoreError| format!("--db {}: {e}", args.db);
+    // One process per file: the lock is taken before SQLite opens it, so a second emulator
+    // changes nothing and exits here, before listening.
+    let owner = match &location {
+        Location::File(path) => Some(Arc::new(Owner::claim(path).map_err(in_db)?)),
+        Location::Memory => None,
+    };
+    let conn = store::open_writer(&location).map_err(in_db)?;
     let stored_now =
-        match store::get_setting(&conn, "virtualNow").map_err(|e| e.to_string())? {
+        match store::get_setting(&conn, "virtualNow").map_err(in_db)? {
             Some(text) => Some(text.parse::<Timestamp>().map_err(|e| {
                 format!("--db {}: emulator.virtualNow: {text:?} is not RFC 3339: {e}", args.db)
             })?),
@@ -142,34 +150,21 @@ async fn serve(args: Args) -> Result<(), String> {
         (_, _, None) => clock::system_now(),
     };
     let clock = Arc::new(Clock::new(args.clock, start));
-    let context = Arc::new(Context::default());
+    let shared = Arc::new(Shared::default());
     let (deadlines_tx, deadlines_rx) = watch::channel(None);
-    let (writer, writer_thread) = Writer::start(conn, Arc::clone(&clock), Arc::clone(&context), deadlines_tx);
+    let hooks = host::hooks(Arc::clone(&shared), deadlines_tx);
+    let (writer, writer_thread) = Writer::start(conn, owner.clone(), Arc::clone(&clock), hooks);
     let readers = match &location {
-        Location::File(path) => {
-            Some(Arc::new(Readers::start(path, READERS).map_err(|e| format!("--db {}: {e}", args.db))?))
-        }
+        Location::File(path) => Some(Arc::new(Readers::start(path, READERS).map_err(in_db)?)),
         Location::Memory => None,
     };
+    let host = Host::new(writer.clone(), readers.clone(), Arc::clone(&clock), shared);
 
     // Rebuild: fire every timer that came due while the emulator was down (each at its own
     // deadline), move a virtual clock to --start if asked, and remember the virtual time.
     let mode = args.clock;
     let move_to = args.start.filter(|s| stored_now.is_some_and(|stored| *s > stored));
-    let ctx_for_start = Arc::clone(&context);
-    writer
-        .run(move |conn, ctx| {
-            if mode == Mode::Virtual {
-                if let Some(to) = move_to {
-                    host::sweep(conn, &ctx_for_start, to)?;
-                    ctx.set_virtual_now(to);
-                }
-                store::set_setting(conn, "virtualNow", &ctx.now().to_string())?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .map_err(|e| format!("--db {}: {e}", args.db))?;
+    host.rebuild(move_to).await.map_err(in_db)?;
     tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -188,14 +183,7 @@ async fn serve(args: Args) -> Result<(), String> {
         Mode::System => Some(tokio::spawn(sleep_to_deadlines(writer.clone(), deadlines_rx))),
         Mode::Virtual => None,
     };
-    let app = Arc::new(App {
-        writer: writer.clone(),
-        readers: readers.clone(),
-        clock,
-        context,
-        token: args.token,
-        base_url,
-    });
+    let app = Arc::new(App { host, token: args.token, base_url });
     let limits = listen::Limits {
         header_timeout: args.header_timeout,
         idle_timeout: args.idle_timeout,
@@ -214,6 +202,8 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     drop(writer);
     writer_thread.join();
+    // The lock's descriptor closes last, once SQLite has closed the file (see `store::Owner`).
+    drop(owner);
     tracing::info!("database closed");
     Ok(())
 }
@@ -221,6 +211,9 @@ async fn serve(args: Args) -> Result<(), String> {
 /// In `system` mode: sleeps until the earliest deadline, then lets the writer fire what is due
 /// (it sweeps before every group), and again.
 async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Option<i64>>) {
+    // How long to wait before retrying a deadline that did not move: doubled on each miss, so a
+    // timer that cannot fire never wakes the writer in a tight loop.
+    let mut retry = Duration::from_millis(10);
     loop {
         let next = *deadlines.borrow_and_update();
         match next {
@@ -237,12 +230,19 @@ async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Optio
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {
                         if let Err(e) = writer.run(|_, _| Ok(())).await {
+                            // Once the file is gone nothing commits again: the writer said so.
+                            if writer.lost().is_some() {
+                                return;
+                            }
                             tracing::error!("firing due timers: {e}");
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
                         // A deadline that did not move (nothing fired) is not retried at once.
                         if *deadlines.borrow() == Some(ms) {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            tokio::time::sleep(retry).await;
+                            retry = (retry * 2).min(Duration::from_secs(5));
+                        } else {
+                            retry = Duration::from_millis(10);
                         }
                     }
                     changed = deadlines.changed() => {

@@ -39,8 +39,24 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// Starts the binary with `args` on port 0 and a database at `db`; waits for its first line.
+/// Its log goes to [`log_of`]`(db)`, appended to across restarts.
 pub fn start(db: &Path, args: &[&str]) -> Emulator {
-    let emulator = spawn(db, args, agent());
+    start_with_env(db, args, &[])
+}
+
+/// The file an emulator started by [`start`] on `db` logs to.
+pub fn log_of(db: &Path) -> PathBuf {
+    if db == Path::new(":memory:") {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        return dir.join("memory.log");
+    }
+    db.with_extension("log")
+}
+
+/// [`start`], with environment variables (`RUST_LOG`).
+pub fn start_with_env(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Emulator {
+    let emulator = spawn(db, args, agent(), env);
     assert!(emulator.url.starts_with("http://127.0.0.1:"), "{}", emulator.url);
     emulator
 }
@@ -50,18 +66,20 @@ pub fn start(db: &Path, args: &[&str]) -> Emulator {
 pub fn start_https(db: &Path, args: &[&str], tls: &TestCertificate) -> Emulator {
     let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
     let args: Vec<&str> = args.iter().copied().chain(["--cert", cert, "--key", key]).collect();
-    let emulator = spawn(db, &args, trusting(&tls.der));
+    let emulator = spawn(db, &args, trusting(&tls.der), &[]);
     assert!(emulator.url.starts_with("https://127.0.0.1:"), "{}", emulator.url);
     emulator
 }
 
-fn spawn(db: &Path, args: &[&str], agent: ureq::Agent) -> Emulator {
+fn spawn(db: &Path, args: &[&str], agent: ureq::Agent, env: &[(&str, &str)]) -> Emulator {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_of(db)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the emulator starts");
     let mut line = String::new();
