@@ -48,6 +48,7 @@
 
 mod context;
 mod handle;
+pub mod limits;
 mod list;
 mod path;
 mod record;

@@ -26,6 +26,7 @@ pub(super) fn create(
     let made = (|| {
         let Some(body) = body else { return Err(invalid("body: Create Job needs a body")) };
         let put: PutJobParameters = parse(body, "").map_err(invalid)?;
+        crate::arm::limits::check(&put).map_err(invalid)?;
         let Some(location) = put.location else { return Err(invalid("location: missing")) };
         let Some(given) = put.properties else { return Err(invalid("properties: missing")) };
         let job_type = match given.job_type.as_deref() {

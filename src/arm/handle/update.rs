@@ -78,6 +78,7 @@ fn changed(
 ) -> Result<(Record, Option<BitLockerKeys>, Vec<Event>), Refusal> {
     let Some(body) = body else { return Err(invalid("body: Update Job Properties needs a body")) };
     let update: UpdateJobParameters = parse(body, "").map_err(invalid)?;
+    crate::arm::limits::check(&update).map_err(invalid)?;
     let props = update.properties.unwrap_or_default();
     if props.cancel_requested == Some(false) {
         return Err(invalid(
