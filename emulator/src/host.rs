@@ -224,7 +224,7 @@ impl Host {
         &self,
         scope: Scope,
         command: Command,
-    ) -> Result<Result<(), Response>, StoreError> {
+    ) -> Result<Result<(), arm::Refusal>, StoreError> {
         let shared = Arc::clone(&self.shared);
         self.writer.run(move |conn, ctx| datacenter(conn, ctx, &shared, &scope, &command)).await
     }
@@ -543,7 +543,7 @@ fn datacenter(
     shared: &Shared,
     scope: &Scope,
     command: &Command,
-) -> Result<Result<(), arm::Response>, StoreError> {
+) -> Result<Result<(), arm::Refusal>, StoreError> {
     let key = key_of(scope, command.job().as_str());
     let record = load_record(conn, shared, &key)?;
     let answer = arm::handle_datacenter(&shared.context, record.as_ref(), ctx.now(), command);
