@@ -2,9 +2,7 @@
 //! and the `$filter` grammar of the job lists. Each test names the rule of `docs/arm.md` it
 //! proves.
 
-use import_export_lifecycle::arm::filter::Filter;
-use import_export_lifecycle::arm::location::{Catalogue, LOCATION_TYPE};
-use import_export_lifecycle::arm::operations;
+use import_export_lifecycle::arm::{Catalogue, Filter, LOCATION_TYPE, operations_body};
 use import_export_lifecycle::{Command, DriveId, JobName, JobState, JobType, Registry, Timestamp};
 use serde_json::{Value, json};
 
@@ -80,7 +78,7 @@ fn arm_locations_3_a_catalogue_file_is_read_strictly_and_errors_name_the_place()
 
 #[test]
 fn arm_operations_1_the_operations_are_the_specifications() {
-    assert_eq!(operations::list_body(), fixture("ListOperations.json")["responses"]["200"]["body"]);
+    assert_eq!(operations_body(), fixture("ListOperations.json")["responses"]["200"]["body"]);
 }
 
 fn t(s: &str) -> Timestamp {

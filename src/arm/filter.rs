@@ -16,8 +16,8 @@
 
 use strum::IntoEnumIterator;
 
-use crate::job::Job;
-use crate::state::{JobState, JobType};
+use crate::Job;
+use crate::{JobState, JobType};
 
 /// The longest `$filter` read, in characters.
 pub const MAX_FILTER_CHARS: usize = 1024;

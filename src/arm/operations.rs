@@ -9,7 +9,7 @@
 const OPERATIONS: &str = include_str!("operations.json");
 
 /// The body of *List Operations*: `{"value": [{"name", "display": {…}}, …]}`.
-pub fn list_body() -> serde_json::Value {
+pub fn operations_body() -> serde_json::Value {
     // The embedded text is the specification's example, read back by this module's tests.
     serde_json::from_str(OPERATIONS).unwrap_or_else(|_| serde_json::json!({ "value": [] }))
 }
