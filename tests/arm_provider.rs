@@ -147,3 +147,201 @@ fn arm_filter_2_anything_else_is_refused_naming_the_unsupported_part() {
     assert!(Filter::parse(&long).unwrap_err().contains("more than 16 clauses"));
     assert!(Filter::parse(&"x".repeat(1025)).unwrap_err().contains("longer than 1024"));
 }
+
+mod through_the_service {
+    use import_export_lifecycle::arm::{Config, Method, Request, Response, Service};
+    use import_export_lifecycle::{Policy, Timestamp};
+    use serde_json::{Value, json};
+
+    const SUB: &str = "sub-1";
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn send(service: &mut Service, method: Method, path: &str, body: Option<Value>) -> Response {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let request = Request { method, path: format!("{path}{sep}api-version=2021-01-01"), body };
+        service.handle(at("2026-01-05T09:00:00Z"), &request).answer
+    }
+
+    fn job(rg: &str, name: &str) -> String {
+        format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs/{name}")
+    }
+
+    fn create_body() -> Value {
+        super::fixture("CreateJob.json")["parameters"]["body"].clone()
+    }
+
+    fn code(response: &Response) -> Value {
+        response.body.as_ref().map(|b| b["error"]["code"].clone()).unwrap_or(Value::Null)
+    }
+
+    fn service() -> Service {
+        Service::new(Config::default(), Policy::default())
+    }
+
+    #[test]
+    fn arm_provider_1_locations_and_operations_answer_at_the_provider_level() {
+        let mut service = service();
+        let listed = send(&mut service, Method::Get, "/providers/Microsoft.ImportExport/locations", None);
+        assert_eq!(listed.status, 200);
+        assert_eq!(listed.body.unwrap()["value"].as_array().unwrap().len(), 3);
+        for spelling in ["West%20US", "westus", "WestUS"] {
+            let path = format!("/providers/microsoft.importexport/Locations/{spelling}");
+            let one = send(&mut service, Method::Get, &path, None);
+            assert_eq!(one.status, 200, "{spelling}");
+            assert_eq!(one.body.unwrap(), super::fixture("GetLocation.json")["responses"]["200"]["body"]);
+        }
+        let unknown =
+            send(&mut service, Method::Get, "/providers/Microsoft.ImportExport/locations/mars", None);
+        assert_eq!((unknown.status, code(&unknown)), (404, json!("NotFound")));
+        let ops = send(&mut service, Method::Get, "/providers/Microsoft.ImportExport/operations", None);
+        assert_eq!(ops.body.unwrap(), super::fixture("ListOperations.json")["responses"]["200"]["body"]);
+        let put =
+            send(&mut service, Method::Put, "/providers/Microsoft.ImportExport/operations", Some(json!({})));
+        assert_eq!(put.status, 405);
+    }
+
+    #[test]
+    fn r_put_4_a_job_outside_the_catalogue_is_refused_and_an_accepted_one_shows_where_to_ship() {
+        let mut service = service();
+        let mut body = create_body();
+        body["location"] = json!("Mars Central");
+        let refused = send(&mut service, Method::Put, &job("rg", "j"), Some(body));
+        assert_eq!((refused.status, code(&refused)), (400, json!("LocationNotAvailableForResourceType")));
+        assert!(service.records().next().is_none(), "the refusal wrote nothing");
+        let mut body = create_body();
+        body["location"] = json!("australiaeast");
+        let created = send(&mut service, Method::Put, &job("rg", "j"), Some(body));
+        assert_eq!(created.status, 201);
+        let shipping = &created.body.unwrap()["properties"]["shippingInformation"];
+        assert_eq!(shipping["city"], json!("Macquarie Park"));
+    }
+
+    #[test]
+    fn r_put_1_the_same_put_again_answers_200_and_changes_nothing() {
+        let mut service = service();
+        assert_eq!(send(&mut service, Method::Put, &job("rg", "j"), Some(create_body())).status, 201);
+        let before = service.clone();
+        let again = send(&mut service, Method::Put, &job("rg", "j"), Some(create_body()));
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body.unwrap()["properties"]["state"], json!("Creating"));
+        assert_eq!(service, before, "nothing changed");
+        let mut spelt = create_body();
+        spelt["location"] = json!("westus");
+        assert_eq!(send(&mut service, Method::Put, &job("rg", "j"), Some(spelt)).status, 200);
+        assert_eq!(service, before, "the other spelling of the location is the same location");
+    }
+
+    #[test]
+    fn r_put_2_a_put_that_changes_updatable_fields_is_that_update_under_its_rules() {
+        let mut service = service();
+        assert_eq!(send(&mut service, Method::Put, &job("rg", "j"), Some(create_body())).status, 201);
+        let mut tagged = create_body();
+        tagged["tags"] = json!({"team": "data"});
+        tagged["properties"]["returnAddress"]["city"] = json!("Oslo");
+        let updated = send(&mut service, Method::Put, &job("rg", "j"), Some(tagged.clone()));
+        assert_eq!(updated.status, 200);
+        let body = updated.body.unwrap();
+        assert_eq!(
+            (body["tags"].clone(), body["properties"]["returnAddress"]["city"].clone()),
+            (json!({"team": "data"}), json!("Oslo"))
+        );
+        // Shipped and received, the drive list may no longer change (R-UPDATE-4): the PUT is refused as the PATCH is.
+        let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "1"}}});
+        assert_eq!(send(&mut service, Method::Patch, &job("rg", "j"), Some(ship)).status, 200);
+        let before = service.clone();
+        let mut other_drive = tagged.clone();
+        other_drive["properties"]["driveList"][0]["driveId"] = json!("OTHER");
+        let refused = send(&mut service, Method::Put, &job("rg", "j"), Some(other_drive));
+        assert_eq!((refused.status, code(&refused)), (409, json!("UpdateNotAllowed")));
+        assert!(refused.body.unwrap()["error"]["message"].as_str().unwrap().contains("R-UPDATE-4"));
+        assert_eq!(service, before, "the refusal changed nothing");
+        // Tags change in any state (R-UPDATE-5); a PUT without tags replaces them with none.
+        let untagged = send(&mut service, Method::Put, &job("rg", "j"), Some(create_body()));
+        assert_eq!(untagged.status, 200);
+        assert_eq!(untagged.body.unwrap()["properties"]["state"], json!("Shipping"));
+    }
+
+    #[test]
+    fn r_put_3_a_put_that_changes_what_no_update_can_is_refused_naming_the_field() {
+        let mut service = service();
+        assert_eq!(send(&mut service, Method::Put, &job("rg", "j"), Some(create_body())).status, 201);
+        let before = service.clone();
+        type Change = fn(&mut Value);
+        let changes: [(&str, Change); 4] = [
+            ("properties.jobType", |b| b["properties"]["jobType"] = json!("Export")),
+            ("properties.storageAccountId", |b| b["properties"]["storageAccountId"] = json!("/other")),
+            ("location", |b| b["location"] = json!("Australia East")),
+            ("properties.diagnosticsPath", |b| b["properties"]["diagnosticsPath"] = json!("elsewhere")),
+        ];
+        for (field, change) in changes {
+            let mut body = create_body();
+            change(&mut body);
+            let refused = send(&mut service, Method::Put, &job("rg", "j"), Some(body));
+            assert_eq!((refused.status, code(&refused)), (409, json!("PropertyChangeNotAllowed")), "{field}");
+            let message = refused.body.unwrap()["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(field) && message.ends_with("[R-PUT-3]"), "{message}");
+            assert_eq!(service, before, "{field}: the refusal changed nothing");
+        }
+    }
+
+    #[test]
+    fn arm_filter_3_a_filtered_list_pages_through_next_link_keeping_its_filter() {
+        let mut service = service();
+        let mut export = create_body();
+        export["properties"]["jobType"] = json!("Export");
+        export["properties"].as_object_mut().unwrap().remove("driveList");
+        for (name, body) in [
+            ("a", &create_body()),
+            ("b", &export),
+            ("c", &create_body()),
+            ("d", &export),
+            ("e", &create_body()),
+        ] {
+            assert_eq!(
+                send(&mut service, Method::Put, &job("rg", name), Some(body.clone())).status,
+                201,
+                "{name}"
+            );
+        }
+        let mut path = format!(
+            "/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$top=1&$filter=jobType%20eq%20%27Import%27"
+        );
+        let mut names = Vec::new();
+        loop {
+            let page = send(&mut service, Method::Get, &path, None).body.unwrap();
+            names.extend(
+                page["value"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()),
+            );
+            match page["nextLink"].as_str() {
+                Some(link) => {
+                    assert!(link.contains("$filter=jobType%20eq%20%27Import%27"), "{link}");
+                    path = link.replace("api-version=2021-01-01&", "");
+                }
+                None => break,
+            }
+        }
+        assert_eq!(names, ["a", "c", "e"]);
+        let plus = send(
+            &mut service,
+            Method::Get,
+            &format!(
+                "/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$filter=jobType+eq+'Export'"
+            ),
+            None,
+        );
+        assert_eq!(plus.body.unwrap()["value"].as_array().unwrap().len(), 2);
+        let refused = send(
+            &mut service,
+            Method::Get,
+            &format!(
+                "/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$filter=state%20ne%20%27Creating%27"
+            ),
+            None,
+        );
+        assert_eq!((refused.status, code(&refused)), (400, json!("InvalidRequest")));
+        assert!(refused.body.unwrap()["error"]["message"].as_str().unwrap().starts_with("query `$filter`: "));
+    }
+}

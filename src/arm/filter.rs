@@ -14,6 +14,7 @@
 //! else (`ne`, `or`, functions, parentheses, another field) is refused, naming the part that
 //! is not supported, rather than silently ignored.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use strum::IntoEnumIterator;
 
 use crate::Job;
@@ -25,10 +26,25 @@ pub const MAX_FILTER_CHARS: usize = 1024;
 /// The most clauses one `$filter` joins with `and`.
 pub const MAX_FILTER_CLAUSES: usize = 16;
 
-/// A parsed `$filter`: every clause must hold.
+/// A parsed `$filter`: every clause must hold. Its serde form is its text, read back with
+/// [`Filter::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     clauses: Vec<Clause>,
+    text: String,
+}
+
+impl Serialize for Filter {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Filter {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Filter::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// One `field eq 'value'`.
@@ -62,13 +78,18 @@ impl Filter {
             }
             let after = after.trim_start();
             if after.is_empty() {
-                return Ok(Filter { clauses });
+                return Ok(Filter { clauses, text: text.to_string() });
             }
             rest = match keyword(after, "and") {
                 Some(next) => next,
                 None => return Err(refuse(unsupported(after))),
             };
         }
+    }
+
+    /// The filter as it was given: what a `nextLink` repeats.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// Whether `job`, as it stands at the list's instant, is in the filtered list.

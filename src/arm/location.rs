@@ -118,10 +118,30 @@ struct LocationList {
     value: Vec<Location>,
 }
 
-/// The locations a host serves, in the order *List Locations* shows them.
+/// The locations a host serves, in the order *List Locations* shows them. Its serde form is
+/// *List Locations*' body, `{"value": [Location, …]}`, checked as [`Catalogue::from_json`]
+/// checks a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalogue {
     locations: Vec<Location>,
+}
+
+impl Serialize for Catalogue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LocationListRef { value: &self.locations }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Catalogue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list = LocationList::deserialize(crate::wire::strict::Strict::object(deserializer))?;
+        Catalogue::from_list(list).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Serialize)]
+struct LocationListRef<'l> {
+    value: &'l [Location],
 }
 
 impl Default for Catalogue {
@@ -157,7 +177,12 @@ impl Catalogue {
         if text.len() > MAX_CATALOGUE_BYTES {
             return Err(format!("{} bytes: a catalogue holds at most {MAX_CATALOGUE_BYTES}", text.len()));
         }
-        let list: LocationList = crate::strict::from_json(text).map_err(|e| e.to_string())?;
+        let list: LocationList = crate::wire::strict::from_json(text).map_err(|e| e.to_string())?;
+        Catalogue::from_list(list)
+    }
+
+    /// The checks of [`from_json`](Catalogue::from_json), on a list already read.
+    fn from_list(list: LocationList) -> Result<Catalogue, String> {
         if list.value.is_empty() {
             return Err("value: holds no location".into());
         }
@@ -194,7 +219,7 @@ impl Catalogue {
 
     /// The body of *List Locations*: `{"value": [Location, …]}`.
     pub fn list_body(&self) -> serde_json::Value {
-        serde_json::json!({ "value": self.locations })
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({ "value": [] }))
     }
 }
 

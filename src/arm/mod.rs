@@ -61,14 +61,15 @@ mod service;
 pub mod types;
 
 pub use context::{Caller, Config, Context};
-pub use handle::{
-    JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, Route, Write, datacenter_command,
-    handle_datacenter, handle_job, handle_timeout, route, route_http,
-};
 pub use filter::{Filter, MAX_FILTER_CHARS, MAX_FILTER_CLAUSES};
+pub use handle::{
+    JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, ProviderRequest, Route, Write,
+    datacenter_command, handle_datacenter, handle_job, handle_provider, handle_timeout, route, route_http,
+};
 pub use list::list_page;
 pub use location::{
-    Catalogue, LOCATION_ID_PREFIX, LOCATION_TYPE, Location, LocationProperties, MAX_CATALOGUE_BYTES, MAX_LOCATIONS,
+    Catalogue, LOCATION_ID_PREFIX, LOCATION_TYPE, Location, LocationProperties, MAX_CATALOGUE_BYTES,
+    MAX_LOCATIONS,
 };
 pub use operations::operations_body;
 pub use path::{ApiVersion, ListPosition, MAX_PAGE, PathError, Query, Scope, ScopeKey, Target};
