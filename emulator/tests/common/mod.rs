@@ -2,7 +2,7 @@
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -118,7 +118,9 @@ pub fn database_url(test: &str) -> Option<String> {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "{test}: DATABASE_URL is not set, and CI must run the PostgreSQL tests (.ci/postgres run ...)"
             );
-            eprintln!(
+            // Past the test harness's capture, so the skip shows in every run.
+            let _ = writeln!(
+                std::io::stderr(),
                 "{test}: skipped: DATABASE_URL is not set (start a server with `.ci/postgres run cargo test ...`)"
             );
             None
@@ -331,6 +333,11 @@ impl Emulator {
             Some(schema) => dump_pg(schema),
             None => dump(&self.db),
         }
+    }
+
+    /// The process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Stops the process with SIGKILL (no cleanup at all).
