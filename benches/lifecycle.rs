@@ -8,12 +8,8 @@
 //! divan reports the median, mean, fastest and slowest sample, and (through its allocation
 //! profiler) the heap allocations each benchmark makes per iteration.
 
-use std::sync::LazyLock;
-
 use divan::{Bencher, black_box};
-use import_export_lifecycle::{
-    Command, DriveId, Event, JobName, JobType, Policy, Registry, SignedDuration, Timestamp, TransferResult,
-};
+use import_export_lifecycle::{Command, JobName, JobType, Policy, Registry, SignedDuration, TransferResult};
 
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
