@@ -105,6 +105,16 @@ impl Drop for Server {
     }
 }
 
+/// The run's folder, removed when dropped, also when a check fails (after the server, which is
+/// declared after it, has been killed).
+struct Folder(PathBuf);
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn create_body() -> Vec<u8> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -418,7 +428,8 @@ fn main() {
     let get_connections = number("--get-connections", "32", 1000) as usize;
     let put_connections = number("--put-connections", "64", 1000) as usize;
     let slice = Duration::from_millis(number("--slice-ms", "500", 60_000));
-    let dir = std::env::temp_dir().join(format!("iee-floor-{}", std::process::id()));
+    let folder = Folder(std::env::temp_dir().join(format!("iee-floor-{}", std::process::id())));
+    let dir = folder.0.clone();
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let db = dir.join("floor.sqlite3");
@@ -553,5 +564,5 @@ fn main() {
     if !keep.is_empty() {
         std::fs::copy(dir.join("server.log"), &keep).expect("--keep-log: copy the server's log");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(folder);
 }
