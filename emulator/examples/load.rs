@@ -1,7 +1,8 @@
 //! Load generator: 64 concurrent clients on loopback against a fresh emulator, first durable
 //! writes (Create Job), then reads (Get Job); throughput and latency percentiles; then a check
 //! that the database holds exactly the jobs the clients were told were created; then the time
-//! a restart takes on a database of 100,000 jobs. The server's own log (in the run's temporary
+//! a restart takes on a database of 100,000 jobs, and a listing of them all through `nextLink`
+//! (the whole, then page 1 and the last page again). The server's own log (in the run's temporary
 //! folder) gives its side of the latencies: arrival to answer, without the clients' time.
 //!
 //! ```sh
@@ -203,6 +204,43 @@ fn server_side(log: &Path) {
     }
 }
 
+/// Lists the subscription of `jobs` jobs through its `nextLink`s, 100 a page: the whole
+/// listing's time, then page 1 and the last page (the 1,000th of 100,000 jobs) fetched again 21
+/// times each, their median. Keyset pagination makes each page one index range, so the last
+/// page costs what the first does.
+fn list_through(agent: &ureq::Agent, url: &str, jobs: usize) {
+    let first =
+        format!("{url}/subscriptions/load/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01");
+    let fetch = |link: &str| -> (f64, serde_json::Value) {
+        let t = Instant::now();
+        let mut response = agent.get(link).call().expect("a list page");
+        assert_eq!(response.status().as_u16(), 200, "{link}");
+        let body: serde_json::Value = response.body_mut().read_json().expect("a JSON page");
+        (t.elapsed().as_secs_f64() * 1000.0, body)
+    };
+    let (mut next, mut last, mut pages, mut seen) = (Some(first.clone()), first.clone(), 0usize, 0usize);
+    let started = Instant::now();
+    while let Some(link) = next.take() {
+        let (_, body) = fetch(&link);
+        pages += 1;
+        seen += body["value"].as_array().map_or(0, Vec::len);
+        next = body["nextLink"].as_str().map(str::to_string);
+        last = link;
+    }
+    let whole = started.elapsed().as_secs_f64();
+    assert_eq!(seen, jobs, "the listing shows every job once");
+    let median = |link: &str| {
+        let mut times: Vec<f64> = (0..21).map(|_| fetch(link).0).collect();
+        times.sort_by(f64::total_cmp);
+        times[10]
+    };
+    println!(
+        "list of {jobs} jobs: {seen} shown in {pages} pages in {whole:.1} s; median of 21: page 1 {:.1} ms, page {pages} {:.1} ms",
+        median(&first),
+        median(&last)
+    );
+}
+
 fn main() {
     let clients: usize = arg("--clients", "64").parse().expect("--clients N");
     let seconds: u64 = arg("--seconds", "10").parse().expect("--seconds N");
@@ -303,6 +341,7 @@ fn main() {
         status,
         to_answer.as_secs_f64() * 1000.0
     );
+    list_through(&agent, &server.url, jobs);
     stop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

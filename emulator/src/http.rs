@@ -20,16 +20,14 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use import_export_lifecycle::arm::{self, Context, JobOperation, Route};
+use import_export_lifecycle::arm::{self, Route};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::clock::{Clock, Mode};
-use crate::host;
-use crate::readers::Readers;
-use crate::store::{self, StoreError};
-use crate::writer::Writer;
+use crate::clock::Mode;
+use crate::host::{Host, Target};
+use crate::refusal::{arm_error, store_error};
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY: usize = 1 << 20;
@@ -40,14 +38,8 @@ pub const API_VERSIONS: [&str; 3] = ["2016-11-01", "2020-08-01", "2021-01-01"];
 
 /// What every handler shares.
 pub struct App {
-    /// The single writer.
-    pub writer: Writer,
-    /// The readers (none with `--db :memory:`: reads go to the writer).
-    pub readers: Option<Arc<Readers>>,
-    /// Now.
-    pub clock: Arc<Clock>,
-    /// The host's configuration and the service's policy.
-    pub context: Arc<Context>,
+    /// The host: what answers, over the database.
+    pub host: Host,
     /// The bearer token every request must carry, if set.
     pub token: Option<String>,
     /// `http://HOST:PORT`: the base of absolute `nextLink`s.
@@ -63,29 +55,43 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/emulator/health", get(health).fallback(refuse_method))
         .route("/emulator/clock", get(get_clock).post(post_clock).fallback(refuse_method))
         .route("/emulator/datacenter", post(datacenter).fallback(refuse_method))
-        .route("/emulator/jobs", get(crate::overview::jobs).fallback(refuse_method))
+        .route("/emulator/jobs", get(jobs).fallback(refuse_method))
         .fallback(arm_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
         // The page holds no data and must load to ask for the token: outside `auth`.
         .merge(crate::ui::router())
         .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
+        .layer(middleware::from_fn(arm_headers))
         .with_state(app)
 }
 
-/// An ARM error body with `status`.
-pub fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
+/// ARM's headers on every answer, refusals included: a new `x-ms-request-id`, and
+/// `x-ms-correlation-request-id`, the client's own when it sent one the emulator can echo (1 to
+/// 64 letters, digits, `-`, `_`, `.` or `:`; a GUID is 36), else a new one. (`Accept-Language`
+/// and `x-ms-client-tenant-id` are accepted and ignored, like every header no route reads.)
+async fn arm_headers(request: Request, next: Next) -> Response {
+    const CORRELATION: &str = "x-ms-correlation-request-id";
+    let echoable = |v: &&HeaderValue| {
+        (1..=64).contains(&v.len())
+            && v.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    let correlation = request.headers().get(CORRELATION).filter(echoable).cloned();
+    let mut response = next.run(request).await;
+    let new_id = || HeaderValue::from_str(&uuid::Uuid::new_v4().to_string());
+    let headers = response.headers_mut();
+    if let Ok(id) = new_id() {
+        headers.insert("x-ms-request-id", id);
+    }
+    if let Some(id) = correlation.map_or_else(|| new_id().ok(), Some) {
+        headers.insert(CORRELATION, id);
+    }
+    response
 }
 
-pub(crate) fn store_error(e: StoreError) -> Response {
-    tracing::error!("{e}");
-    match e {
-        StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),
-        StoreError::Sqlite(_) | StoreError::Damaged(_) => {
-            arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e.to_string())
-        }
-    }
+/// `GET /emulator/jobs`: every job the page draws (see [`crate::overview`]).
+async fn jobs(State(app): State<Arc<App>>) -> Response {
+    crate::overview::jobs(&app.host).await
 }
 
 /// One line per request: method, path, status, milliseconds. Never a body (keys travel there).
@@ -118,11 +124,7 @@ async fn auth(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
     if request.uri().path() == "/emulator/health" {
         return next.run(request).await;
     }
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
     if given.is_some_and(|given| same(given.as_bytes(), token.as_bytes())) {
         return next.run(request).await;
     }
@@ -133,6 +135,13 @@ async fn auth(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
     );
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+/// The credentials of an `Authorization` value in the `Bearer` scheme, whose name is matched
+/// without regard to case (RFC 7235, section 2.1): `Bearer`, `bearer`, `BEARER`.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim_start_matches(' '))
 }
 
 /// Compares two secrets in time that does not depend on where they differ.
@@ -177,13 +186,26 @@ fn declared_length(request: &Request) -> Option<usize> {
     request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
+/// `GET /emulator/health`: 200 `ok`, or `degraded` with the rows found damaged; 503 once the
+/// database file is gone and writes are refused.
 async fn health(State(app): State<Arc<App>>) -> Response {
-    axum::Json(json!({"status": "ok", "now": app.clock.now().to_string(), "mode": app.clock.mode()}))
-        .into_response()
+    let (damaged, lost) = app.host.health();
+    let status = if lost.is_some() || !damaged.is_empty() { "degraded" } else { "ok" };
+    let mut body = json!({"status": status, "now": app.host.now().to_string(), "mode": app.host.mode()});
+    if !damaged.is_empty() {
+        body["damagedRows"] = Value::Array(damaged);
+    }
+    match lost {
+        Some(why) => {
+            body["writesRefused"] = Value::String(why);
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+        None => axum::Json(body).into_response(),
+    }
 }
 
 async fn get_clock(State(app): State<Arc<App>>) -> Response {
-    axum::Json(json!({"now": app.clock.now().to_string(), "mode": app.clock.mode()})).into_response()
+    axum::Json(json!({"now": app.host.now().to_string(), "mode": app.host.mode()})).into_response()
 }
 
 /// `POST /emulator/clock`: `{"advanceSeconds": N}` or `{"set": RFC3339}`.
@@ -195,7 +217,7 @@ struct ClockMove {
 }
 
 async fn post_clock(State(app): State<Arc<App>>, request: Request) -> Response {
-    if app.clock.mode() == Mode::System {
+    if app.host.mode() == Mode::System {
         return arm_error(
             StatusCode::CONFLICT,
             "ClockNotVirtual",
@@ -222,42 +244,18 @@ async fn post_clock(State(app): State<Arc<App>>, request: Request) -> Response {
             return bad("body: give exactly one of advanceSeconds and set".into());
         }
     };
-    let context = Arc::clone(&app.context);
-    let outcome = app
-        .writer
-        .run(move |conn, ctx| {
-            let current = ctx.now();
-            let to = match target {
-                Target::Advance(d) => match current.checked_add(d) {
-                    Ok(t) => t,
-                    Err(e) => return Ok(Err(format!("advanceSeconds: {e}"))),
-                },
-                Target::Set(t) => t,
-            };
-            if to < current {
-                return Ok(Err(format!(
-                    "set: {to} is before the clock's {current}; the clock only moves forward"
-                )));
-            }
-            let mut fired = host::sweep(conn, &context, to)?;
-            fired.sort_by_key(|h| h.event.at);
-            store::set_setting(conn, "virtualNow", &to.to_string())?;
-            ctx.set_virtual_now(to);
-            Ok(Ok((to, fired)))
-        })
-        .await;
-    match outcome {
-        Ok(Ok((now, fired))) => {
-            axum::Json(json!({"now": now.to_string(), "mode": Mode::Virtual, "fired": fired})).into_response()
-        }
+    match app.host.move_clock(target).await {
+        Ok(Ok(moved)) => axum::Json(json!({
+            "now": moved.now.to_string(),
+            "mode": Mode::Virtual,
+            "fired": moved.fired,
+            "firedCount": moved.count,
+            "firedTruncated": moved.count > moved.fired.len(),
+        }))
+        .into_response(),
         Ok(Err(message)) => bad(message),
         Err(e) => store_error(e),
     }
-}
-
-enum Target {
-    Advance(SignedDuration),
-    Set(Timestamp),
 }
 
 /// `POST /emulator/datacenter`: `{"path": ".../jobs/{name}", "op": ..., ...}`.
@@ -293,8 +291,7 @@ async fn datacenter(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(parsed) => parsed,
         Err(refusal) => return datacenter_refusal(&refusal),
     };
-    let context = Arc::clone(&app.context);
-    match app.writer.run(move |conn, ctx| host::datacenter(conn, ctx, &context, &scope, &command)).await {
+    match app.host.datacenter(scope, command).await {
         Ok(Ok(())) => axum::Json(json!({"ok": true})).into_response(),
         Ok(Err(refusal)) => datacenter_refusal(&refusal),
         Err(e) => store_error(e),
@@ -417,44 +414,12 @@ async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
         Err(response) => return to_http(&app, response),
     };
     let answer = match route {
-        Route::Job(job) => match job.operation {
-            JobOperation::Get | JobOperation::ListBitLockerKeys => read_job(&app, job).await,
-            JobOperation::Create | JobOperation::Update | JobOperation::Delete => {
-                let context = Arc::clone(&app.context);
-                app.writer
-                    .run(move |conn, ctx| host::job(conn, ctx, &context, &job, arm_request.body.as_ref()))
-                    .await
-            }
-        },
-        Route::List(list) => read_list(&app, list).await,
+        Route::Job(job) => app.host.job(job, arm_request.body).await,
+        Route::List(list) => app.host.list(list).await,
     };
     match answer {
         Ok(response) => to_http(&app, response),
         Err(e) => store_error(e),
-    }
-}
-
-/// A read: from a reader if nothing is due, else from the writer (which fires the timer).
-async fn read_job(app: &App, job: arm::JobRequest) -> Result<arm::Response, StoreError> {
-    if let Some(readers) = &app.readers {
-        let (context, now, request) = (Arc::clone(&app.context), app.clock.now(), job.clone());
-        if let Some(answer) = readers.run(move |conn| host::read_job(conn, &context, now, &request)).await? {
-            return Ok(answer);
-        }
-    }
-    let context = Arc::clone(&app.context);
-    app.writer.run(move |conn, ctx| host::job(conn, ctx, &context, &job, None)).await
-}
-
-/// A list page, from a reader (from the writer with `--db :memory:`).
-async fn read_list(app: &App, list: arm::ListRequest) -> Result<arm::Response, StoreError> {
-    let context = Arc::clone(&app.context);
-    match &app.readers {
-        Some(readers) => {
-            let now = app.clock.now();
-            readers.run(move |conn| host::read_list(conn, &context, now, &list)).await
-        }
-        None => app.writer.run(move |conn, ctx| host::read_list(conn, &context, ctx.now(), &list)).await,
     }
 }
 
@@ -464,10 +429,10 @@ fn to_http(app: &App, response: arm::Response) -> Response {
     match response.body {
         None => status.into_response(),
         Some(mut body) => {
-            if let Some(Value::String(link)) = body.get_mut("nextLink") {
-                if link.starts_with('/') {
-                    *link = format!("{}{link}", app.base_url);
-                }
+            if let Some(Value::String(link)) = body.get_mut("nextLink")
+                && link.starts_with('/')
+            {
+                *link = format!("{}{link}", app.base_url);
             }
             (status, axum::Json(body)).into_response()
         }

@@ -8,26 +8,30 @@
 mod clock;
 mod host;
 mod http;
+mod listen;
 mod overview;
 mod readers;
+mod refusal;
 mod store;
+mod tls;
 mod ui;
 mod writer;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use import_export_lifecycle::arm::Context;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::clock::{Clock, Mode};
+use crate::host::{Host, Shared};
 use crate::http::App;
 use crate::readers::Readers;
-use crate::store::{Location, StoreError};
+use crate::store::{Location, Owner};
 use crate::writer::Writer;
 
 /// A local Azure Import/Export emulator: the ARM API over HTTP, durable in SQLite, with a
@@ -53,6 +57,33 @@ struct Args {
     /// A bearer token every request must carry (`Authorization: Bearer TOKEN`).
     #[arg(long)]
     token: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first; needs --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The PEM private key of --cert's certificate (needs --cert).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// How long a client has to send a request's head (from connecting, TLS handshake included,
+    /// or from the first byte of a kept-alive connection's next request), and then its body.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// How many connections may be open at once. At the limit, the one waiting longest for a
+    /// request is closed to make room for each new one.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+/// A duration flag: `10s`, `500ms`, `2m` (or ISO 8601, `PT10S`); more than zero.
+fn duration(text: &str) -> Result<Duration, String> {
+    let parsed: jiff::SignedDuration =
+        text.parse().map_err(|e| format!("{e} (write e.g. 10s, 500ms, 2m)"))?;
+    match Duration::try_from(parsed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("must be more than zero".into()),
+    }
 }
 
 /// How many reader threads answer reads beside the writer.
@@ -85,11 +116,24 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<(), String> {
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        (None, None) => None,
+        (Some(_), None) => return Err("--cert needs --key".into()),
+        (None, Some(_)) => return Err("--key needs --cert".into()),
+    };
     let location = Location::parse(&args.db);
     let started = std::time::Instant::now();
-    let conn = store::open_writer(&location).map_err(|e| format!("--db {}: {e}", args.db))?;
+    let in_db = |e: store::StoreError| format!("--db {}: {e}", args.db);
+    // One process per file: the lock is taken before SQLite opens it, so a second emulator
+    // changes nothing and exits here, before listening.
+    let owner = match &location {
+        Location::File(path) => Some(Arc::new(Owner::claim(path).map_err(in_db)?)),
+        Location::Memory => None,
+    };
+    let conn = store::open_writer(&location).map_err(in_db)?;
     let stored_now =
-        match store::get_setting(&conn, "virtualNow").map_err(|e| e.to_string())? {
+        match store::get_setting(&conn, "virtualNow").map_err(in_db)? {
             Some(text) => Some(text.parse::<Timestamp>().map_err(|e| {
                 format!("--db {}: emulator.virtualNow: {text:?} is not RFC 3339: {e}", args.db)
             })?),
@@ -106,41 +150,29 @@ async fn serve(args: Args) -> Result<(), String> {
         (_, _, None) => clock::system_now(),
     };
     let clock = Arc::new(Clock::new(args.clock, start));
-    let context = Arc::new(Context::default());
+    let shared = Arc::new(Shared::default());
     let (deadlines_tx, deadlines_rx) = watch::channel(None);
-    let (writer, writer_thread) = Writer::start(conn, Arc::clone(&clock), Arc::clone(&context), deadlines_tx);
+    let hooks = host::hooks(Arc::clone(&shared), deadlines_tx);
+    let (writer, writer_thread) = Writer::start(conn, owner.clone(), Arc::clone(&clock), hooks);
     let readers = match &location {
-        Location::File(path) => {
-            Some(Arc::new(Readers::start(path, READERS).map_err(|e| format!("--db {}: {e}", args.db))?))
-        }
+        Location::File(path) => Some(Arc::new(Readers::start(path, READERS).map_err(in_db)?)),
         Location::Memory => None,
     };
+    let host = Host::new(writer.clone(), readers.clone(), Arc::clone(&clock), shared);
 
     // Rebuild: fire every timer that came due while the emulator was down (each at its own
     // deadline), move a virtual clock to --start if asked, and remember the virtual time.
     let mode = args.clock;
     let move_to = args.start.filter(|s| stored_now.is_some_and(|stored| *s > stored));
-    let ctx_for_start = Arc::clone(&context);
-    writer
-        .run(move |conn, ctx| {
-            if mode == Mode::Virtual {
-                if let Some(to) = move_to {
-                    host::sweep(conn, &ctx_for_start, to)?;
-                    ctx.set_virtual_now(to);
-                }
-                store::set_setting(conn, "virtualNow", &ctx.now().to_string())?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .map_err(|e| format!("--db {}: {e}", args.db))?;
+    host.rebuild(move_to).await.map_err(in_db)?;
     tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| format!("--listen {}: {e}", args.listen))?;
-    let base_url = format!("http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{address}");
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {base_url}");
@@ -151,15 +183,13 @@ async fn serve(args: Args) -> Result<(), String> {
         Mode::System => Some(tokio::spawn(sleep_to_deadlines(writer.clone(), deadlines_rx))),
         Mode::Virtual => None,
     };
-    let app = Arc::new(App {
-        writer: writer.clone(),
-        readers: readers.clone(),
-        clock,
-        context,
-        token: args.token,
-        base_url,
-    });
-    let served = axum::serve(listener, http::router(app)).with_graceful_shutdown(shutdown_signal()).await;
+    let app = Arc::new(App { host, token: args.token, base_url });
+    let limits = listen::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+    };
+    listen::run(listener, tls, http::router(app), limits, shutdown_signal()).await;
     tracing::info!("shutting down: in-flight requests are done, closing the database");
     if let Some(task) = timers {
         task.abort();
@@ -172,13 +202,18 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     drop(writer);
     writer_thread.join();
+    // The lock's descriptor closes last, once SQLite has closed the file (see `store::Owner`).
+    drop(owner);
     tracing::info!("database closed");
-    served.map_err(|e| format!("serving: {e}"))
+    Ok(())
 }
 
 /// In `system` mode: sleeps until the earliest deadline, then lets the writer fire what is due
 /// (it sweeps before every group), and again.
 async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Option<i64>>) {
+    // How long to wait before retrying a deadline that did not move: doubled on each miss, so a
+    // timer that cannot fire never wakes the writer in a tight loop.
+    let mut retry = Duration::from_millis(10);
     loop {
         let next = *deadlines.borrow_and_update();
         match next {
@@ -195,12 +230,19 @@ async fn sleep_to_deadlines(writer: Writer, mut deadlines: watch::Receiver<Optio
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {
                         if let Err(e) = writer.run(|_, _| Ok(())).await {
+                            // Once the file is gone nothing commits again: the writer said so.
+                            if writer.lost().is_some() {
+                                return;
+                            }
                             tracing::error!("firing due timers: {e}");
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
                         // A deadline that did not move (nothing fired) is not retried at once.
                         if *deadlines.borrow() == Some(ms) {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            tokio::time::sleep(retry).await;
+                            retry = (retry * 2).min(Duration::from_secs(5));
+                        } else {
+                            retry = Duration::from_millis(10);
                         }
                     }
                     changed = deadlines.changed() => {

@@ -3,14 +3,12 @@
 //! the job went through, its next timer and what the customer may do now.
 //!
 //! It reads only: each record is the one the ARM layer stored, read back as untrusted like
-//! every stored job ([`host::load_record`]), and shown as it stands at the clock's `now`. If a
-//! timer is due, the read goes to the writer, which fires it first ([`host::sweep`]), as a
-//! `GET` does.
+//! every stored job ([`host::load_record`]; a damaged row is left out, as lists leave it out),
+//! and shown as it stands at the clock's `now`. If a timer is due, the read goes to the writer,
+//! which fires it first ([`Host::read`](host::Host::read)), as a `GET` does.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use import_export_lifecycle::arm::Record;
 use import_export_lifecycle::{Capabilities, Drive, JobState, Policy, Stage, Timer};
@@ -20,7 +18,8 @@ use serde::Serialize;
 
 use crate::clock::Mode;
 use crate::host;
-use crate::http::{self, App};
+use crate::host::{Host, Shared};
+use crate::refusal::store_error;
 use crate::store::{self, JobKey, StoreError};
 
 /// The most jobs one answer shows; `total` says how many the emulator holds.
@@ -127,18 +126,21 @@ fn keys(conn: &Connection, limit: usize) -> Result<(Vec<JobKey>, usize), StoreEr
 /// `now`: then the writer, which fires due timers first, must answer.
 fn overview(
     conn: &Connection,
-    policy: &Policy,
+    shared: &Shared,
     now: Timestamp,
     mode: Mode,
 ) -> Result<Option<Overview>, StoreError> {
+    let policy = &shared.context.policy;
     if store::count_due(conn, host::deadline_ms(now))? > 0 {
         return Ok(None);
     }
     let (keys, total) = keys(conn, MAX_SHOWN)?;
     let mut jobs = Vec::with_capacity(keys.len());
     for key in keys {
-        if let Some(record) = host::load_record(conn, &key, policy)? {
-            jobs.push(JobView::of(&record, policy));
+        match host::load_record(conn, shared, &key) {
+            Ok(Some(record)) => jobs.push(JobView::of(&record, policy)),
+            Ok(None) | Err(StoreError::Damaged(_)) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(Some(Overview { now, mode, total, jobs }))
@@ -146,30 +148,10 @@ fn overview(
 
 /// `GET /emulator/jobs`: from a reader if no timer is due, else from the writer (after it fired
 /// them); from the writer with `--db :memory:`.
-pub async fn jobs(State(app): State<Arc<App>>) -> Response {
-    let mode = app.clock.mode();
-    if let Some(readers) = &app.readers {
-        let (context, now) = (Arc::clone(&app.context), app.clock.now());
-        match readers.run(move |conn| overview(conn, &context.policy, now, mode)).await {
-            Ok(Some(view)) => return axum::Json(view).into_response(),
-            Ok(None) => {}
-            Err(e) => return http::store_error(e),
-        }
-    }
-    let context = Arc::clone(&app.context);
-    let answer = app
-        .writer
-        .run(move |conn, ctx| {
-            // The writer swept before this group; a system clock may have moved since.
-            let now = ctx.now();
-            host::sweep(conn, &context, now)?;
-            overview(conn, &context.policy, now, mode)?.ok_or_else(|| {
-                StoreError::Unavailable(format!("a timer is still due at {now} after the sweep"))
-            })
-        })
-        .await;
-    match answer {
+pub async fn jobs(host: &Host) -> Response {
+    let mode = host.mode();
+    match host.read(move |conn, shared, now| overview(conn, shared, now, mode)).await {
         Ok(view) => axum::Json(view).into_response(),
-        Err(e) => http::store_error(e),
+        Err(e) => store_error(e),
     }
 }

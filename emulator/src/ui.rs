@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::http::arm_error;
+use crate::refusal::arm_error;
 
 const PAGE: &str = include_str!("ui/index.html");
 const SCRIPT: &str = include_str!("ui/app.js");

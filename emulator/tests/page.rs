@@ -432,6 +432,25 @@ fn page_with_token_asks_for_it_and_sends_it_as_a_bearer_header_over_http() {
     walk(&emulator, &browser, Some("s3cret"), "http-token");
 }
 
+#[test]
+fn page_walks_a_job_through_cancel_while_copying_to_its_removal_over_https() {
+    let Some(browser) = browser_or_skip("https") else { return };
+    let dir = common::fresh_dir("page-https");
+    let tls = common::test_certificate(&dir);
+    let emulator = common::start_https(&dir.join("db.sqlite3"), &["--clock", "virtual", "--start", T0], &tls);
+    walk(&emulator, &browser, None, "https");
+}
+
+#[test]
+fn page_with_token_asks_for_it_and_sends_it_as_a_bearer_header_over_https() {
+    let Some(browser) = browser_or_skip("https-token") else { return };
+    let dir = common::fresh_dir("page-https-token");
+    let tls = common::test_certificate(&dir);
+    let args = ["--clock", "virtual", "--start", T0, "--token", "s3cret"];
+    let emulator = common::start_https(&dir.join("db.sqlite3"), &args, &tls);
+    walk(&emulator, &browser, Some("s3cret"), "https-token");
+}
+
 /// The page's files and `GET /emulator/jobs`, without a browser: the headers that keep a
 /// browser to the emulator, the redirect, and what the page reads.
 #[test]

@@ -388,6 +388,7 @@ fn create(
     let made = (|| {
         let Some(body) = body else { return Err(invalid("body: Create Job needs a body")) };
         let put: PutJobParameters = parse(body, "").map_err(invalid)?;
+        super::limits::check(&put).map_err(invalid)?;
         let Some(location) = put.location else { return Err(invalid("location: missing")) };
         let Some(given) = put.properties else { return Err(invalid("properties: missing")) };
         let job_type = match given.job_type.as_deref() {
@@ -457,6 +458,7 @@ fn update(
 ) -> Result<(Record, Option<BitLockerKeys>, Vec<Event>), Response> {
     let Some(body) = body else { return Err(invalid("body: Update Job Properties needs a body")) };
     let update: UpdateJobParameters = parse(body, "").map_err(invalid)?;
+    super::limits::check(&update).map_err(invalid)?;
     let props = update.properties.unwrap_or_default();
     if props.cancel_requested == Some(false) {
         return Err(invalid(

@@ -39,6 +39,7 @@
 
 pub mod context;
 pub mod handle;
+pub mod limits;
 pub mod list;
 pub mod path;
 pub mod record;

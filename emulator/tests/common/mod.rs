@@ -39,13 +39,47 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// Starts the binary with `args` on port 0 and a database at `db`; waits for its first line.
+/// Its log goes to [`log_of`]`(db)`, appended to across restarts.
 pub fn start(db: &Path, args: &[&str]) -> Emulator {
+    start_with_env(db, args, &[])
+}
+
+/// The file an emulator started by [`start`] on `db` logs to.
+pub fn log_of(db: &Path) -> PathBuf {
+    if db == Path::new(":memory:") {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        return dir.join("memory.log");
+    }
+    db.with_extension("log")
+}
+
+/// [`start`], with environment variables (`RUST_LOG`).
+pub fn start_with_env(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Emulator {
+    let emulator = spawn(db, args, agent(), env);
+    assert!(emulator.url.starts_with("http://127.0.0.1:"), "{}", emulator.url);
+    emulator
+}
+
+/// [`start`] over HTTPS with `tls`'s certificate and key; the emulator's client trusts only
+/// that certificate.
+pub fn start_https(db: &Path, args: &[&str], tls: &TestCertificate) -> Emulator {
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let args: Vec<&str> = args.iter().copied().chain(["--cert", cert, "--key", key]).collect();
+    let emulator = spawn(db, &args, trusting(&tls.der), &[]);
+    assert!(emulator.url.starts_with("https://127.0.0.1:"), "{}", emulator.url);
+    emulator
+}
+
+fn spawn(db: &Path, args: &[&str], agent: ureq::Agent, env: &[(&str, &str)]) -> Emulator {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_of(db)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the emulator starts");
     let mut line = String::new();
@@ -53,11 +87,57 @@ pub fn start(db: &Path, args: &[&str]) -> Emulator {
     let url = line
         .trim_end()
         .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line {line:?} is not `listening on http://HOST:PORT`"))
+        .unwrap_or_else(|| panic!("first line {line:?} is not `listening on SCHEME://HOST:PORT`"))
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{url}");
+    assert!(!url.ends_with(":0"), "{url}");
     let token = args.iter().position(|a| *a == "--token").map(|i| args[i + 1].to_string());
-    Emulator { child: Some(child), url, db: db.to_path_buf(), agent: agent(), token }
+    Emulator { child: Some(child), url, db: db.to_path_buf(), agent, token }
+}
+
+/// A self-signed certificate for `127.0.0.1` and `localhost`, written into a test's folder.
+pub struct TestCertificate {
+    /// The certificate, PEM.
+    pub cert: PathBuf,
+    /// Its private key, PEM.
+    pub key: PathBuf,
+    /// The certificate, DER: what a client trusts.
+    pub der: Vec<u8>,
+}
+
+/// A new certificate and key, as PEM texts, and the certificate's DER.
+pub fn certificate() -> (String, String, Vec<u8>) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("a certificate");
+    (made.cert.pem(), made.signing_key.serialize_pem(), made.cert.der().to_vec())
+}
+
+/// Writes a certificate and key into `dir`; returns their paths.
+pub fn write_pair(dir: &Path, cert: &str, key: &str) -> (PathBuf, PathBuf) {
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert).unwrap();
+    std::fs::write(&key_path, key).unwrap();
+    (cert_path, key_path)
+}
+
+/// A new [`TestCertificate`] in `dir`.
+pub fn test_certificate(dir: &Path) -> TestCertificate {
+    let (cert, key, der) = certificate();
+    let (cert, key) = write_pair(dir, &cert, &key);
+    TestCertificate { cert, key, der }
+}
+
+/// An HTTPS client that trusts only `der`, and answers every status as a response.
+pub fn trusting(der: &[u8]) -> ureq::Agent {
+    let root = ureq::tls::Certificate::from_der(der).to_owned();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![root])))
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into()
 }
 
 /// Starts a virtual-clock emulator at [`T0`] on a fresh database.
@@ -193,4 +273,30 @@ pub fn dump(db: &Path) -> Vec<String> {
         out.extend(rows.map(Result::unwrap));
     }
     out
+}
+
+/// Runs the binary with `args` until it exits (10 s at most); returns (exit code, stdout,
+/// stderr).
+pub fn run_to_exit(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the emulator starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the emulator is still running after 10 s with {args:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
