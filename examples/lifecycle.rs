@@ -4,7 +4,8 @@
 //! cargo run --example lifecycle > docs/lifecycle.md
 //! ```
 
-use import_export_lifecycle::{Policy, explore};
+use import_export_lifecycle::Policy;
+use import_export_lifecycle::scenarios::explore;
 
 fn main() {
     print!("{}", explore(&Policy::default()).to_markdown());

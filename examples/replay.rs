@@ -13,7 +13,7 @@
 use std::io::{BufWriter, Read as _, Write};
 use std::process::ExitCode;
 
-use import_export_lifecycle::{MAX_SCENARIO_BYTES, Replay, Scenario, Transcript};
+use import_export_lifecycle::scenarios::{MAX_SCENARIO_BYTES, Replay, Scenario, Transcript};
 
 const USAGE: &str = "usage: cargo run --example replay -- FILE [--format json|text]";
 

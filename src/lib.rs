@@ -55,6 +55,34 @@
 //! assert_eq!(registry.get(t("2026-04-12T09:00:00Z"), &job).result.unwrap_err().code(), "JobNotFound");
 //! ```
 //!
+//! # The calling contract
+//!
+//! As in `quinn-proto`, the crate holds no state of its own and does no I/O; the host does.
+//!
+//! - **The host owns** the jobs, the clock and the storage: either a [`Registry`] (every job in
+//!   memory, with its timer index), or one record per job (`Option<Job>`, a row or a document)
+//!   that it passes to the functions of [`decider`]. It also owns the index of deadlines that
+//!   tells it when to come back.
+//! - **The host stores** a job's JSON as [`Job`] serializes it (it carries its
+//!   [`FORMAT_VERSION`]), or the [`Event`]s in order; a [`Registry`] serializes whole. Reading
+//!   back is untrusted: a [`Registry`] checks every job against its policy when it
+//!   deserializes; a host that stores jobs one by one calls [`Job::check`] with its policy after
+//!   reading one (R-INPUT-3), and [`Registry::replay`] or [`decider::apply`] check each event
+//!   (R-EVENT-1).
+//! - **When it calls what.** Every input goes in with the `now` of the host's clock:
+//!   [`Registry::execute`] or [`decider::execute`] (or `decide`, then `apply` what it gave).
+//!   Before it shows a job it calls [`Registry::get`]/[`Registry::list`] or [`decider::read`],
+//!   which fire the timers due first. It asks [`Registry::next_deadline`] (or, per record,
+//!   [`Job::next_deadline`], the key of its index) and calls [`Registry::handle_timeout`] (or
+//!   [`decider::handle_timeout`]) at or after that instant. Every one of these applies the
+//!   job's due timers at their own deadlines, through [`Job::catch_up`], before anything else.
+//! - **What it must never do**: change a job other than by the events this crate decided (a
+//!   [`Job`] has no setters); write anything for a refused input (a refusal changes nothing,
+//!   R-REFUSE-1; only the timers that fired before it are to be written); answer a customer from
+//!   [`Registry::peek`] or [`Registry::iter`], which apply no timer; read the clock inside a
+//!   decision or pass different clocks to one job (an earlier `now` counts as the job's last
+//!   instant, R-CLOCK-1, but a host whose clocks disagree sees timers late).
+//!
 //! # The model in brief
 //!
 //! - [`Registry`]: every job, by name, and their timers. Inputs go in as [`Command`]s with
@@ -76,55 +104,41 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The model's nouns: names, states, jobs, commands, events, timers, the policy, the rules' ids,
+// errors. They say what things are; they decide nothing.
+mod model;
+// The lifecycle's decisions: which rule allows what, deciding a command, evolving a job by an
+// event, catching up with timers, the invariants, the checked stored form.
+mod lifecycle;
+// The hosts over the decisions: the per-job functions and the in-memory registry.
+mod hosts;
+// Reading and writing JSON strictly, instants, and text for messages.
+mod wire;
+// The ARM API as data, over the hosts.
 #[cfg(feature = "arm")]
 pub mod arm;
-mod command;
-mod decide;
-pub mod decider;
-mod error;
-mod event;
+// The tooling around the rules: scenarios, transcripts, the explorer.
 #[cfg(feature = "scenarios")]
-mod explore;
-mod format;
-pub mod instant;
-mod invariants;
-mod job;
-mod name;
-mod policy;
-mod registry;
-mod rule;
-mod rules;
-#[cfg(feature = "scenarios")]
-mod scenario;
-mod state;
-pub mod strict;
-pub mod text;
-mod timer;
-#[cfg(feature = "scenarios")]
-mod transcript;
-mod update;
+pub mod scenarios;
 
-pub use command::Command;
-pub use error::{Error, Operation, Problem};
-pub use event::{Change, Event};
-#[cfg(feature = "scenarios")]
-pub use explore::{Cell, Effect, Exploration, Input, Situation, explore};
-pub use format::{FORMAT_VERSION, FormatVersion};
+pub use hosts::decider;
+pub use wire::{instant, strict, text};
+
+pub use hosts::registry::Registry;
 pub use jiff::{SignedDuration, Timestamp};
-pub use job::{Capabilities, Drive, Job, MAX_DRIVES, PackageInfo, Stage};
-pub use name::{DriveId, JobName, MAX_NAME_LEN};
-pub use policy::{CancelWindow, Policy};
-pub use registry::{Outcome, Registry};
-pub use rule::Rule;
-#[cfg(feature = "scenarios")]
-pub use scenario::{
-    Action, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS, Read, Scenario, ScenarioError, Step,
-};
-pub use state::{DriveState, JobState, JobType, TransferResult};
-pub use timer::{Deadline, Timer};
-#[cfg(feature = "scenarios")]
-pub use transcript::{ErrorView, JobView, Line, Replay, StepLine, StepResult, Transcript, replay};
-pub use update::UpdateField;
+pub use lifecycle::capabilities::Capabilities;
+pub use model::command::Command;
+pub use model::error::{Error, Operation, Problem};
+pub use model::event::{Change, Event};
+pub use model::format::{FORMAT_VERSION, FormatVersion};
+pub use model::job::{Drive, Job, MAX_DRIVES, PackageInfo, Stage};
+pub use model::name::{DriveId, JobName, MAX_NAME_LEN};
+pub use model::outcome::Outcome;
+pub use model::policy::{CancelWindow, Policy};
+pub use model::rule::Rule;
+pub use model::state::{DriveState, JobState, JobType, TransferResult};
+pub use model::timer::{Deadline, Timer};
+pub use model::update::UpdateField;
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

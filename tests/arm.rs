@@ -27,6 +27,23 @@ fn at(s: &str) -> Timestamp {
 }
 
 /// The service as the fixtures' datacenter and caller describe it.
+/// `path` with an `api-version`, which every ARM request carries, unless it names one already.
+fn with_version(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("api-version") || lower.contains("api%2dversion") {
+        path.to_string()
+    } else if path.contains('?') {
+        format!("{path}&api-version=2021-01-01")
+    } else {
+        format!("{path}?api-version=2021-01-01")
+    }
+}
+
+/// A request whose path carries an `api-version` (see [`with_version`]).
+fn req(method: Method, path: &str, body: Option<Value>) -> Request {
+    Request { method, path: with_version(path), body }
+}
+
 fn service() -> Service {
     let created = fixture("CreateJob.json");
     let shipping = created["responses"]["201"]["body"]["properties"]["shippingInformation"].clone();
@@ -39,7 +56,7 @@ fn service() -> Service {
 }
 
 fn send(service: &mut Service, when: &str, method: Method, path: &str, body: Option<Value>) -> Response {
-    service.handle(at(when), &Request { method, path: path.to_string(), body }).answer
+    service.handle(at(when), &req(method, path, body)).answer
 }
 
 fn without_timestamps(mut body: Value) -> Value {
@@ -194,7 +211,6 @@ fn arm_malformed_requests_answer_400_naming_the_field() {
             "properties.jobType",
         ),
         (Method::Put, path("g", "bad name"), Some(json!({})), "path"),
-        (Method::Get, "/nonsense".to_string(), None, "path"),
         (
             Method::Get,
             format!("/subscriptions/{SUB}/providers/Microsoft.ImportExport/jobs?$top=0"),
@@ -208,6 +224,11 @@ fn arm_malformed_requests_answer_400_naming_the_field() {
         let message = response.body.unwrap()["error"]["message"].as_str().unwrap().to_string();
         assert!(message.contains(field), "{message:?} names {field}");
     }
+    // A path of no Import/Export resource is no route at all: 404.
+    assert_not_import_export(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Get, "/nonsense", None),
+        "/nonsense",
+    );
 }
 
 /// PATCH semantics, one state at a time: what each update does, as status and code.
@@ -437,7 +458,7 @@ fn arb_request() -> impl Strategy<Value = Request> {
         )),
         "[/a-zA-Z$?=&]{0,30}".prop_map(String::from),
     ];
-    (method, p, prop::option::of(arb_json())).prop_map(|(method, path, body)| Request { method, path, body })
+    (method, p, prop::option::of(arb_json())).prop_map(|(method, path, body)| req(method, &path, body))
 }
 
 /// Any request, valid or not, answers 2xx or 4xx; a 4xx answer changes nothing.
@@ -508,17 +529,18 @@ fn names(response: Response) -> Vec<String> {
         .collect()
 }
 
-fn assert_bad_path(response: Response, p: &str) {
-    assert_eq!(response.status, 400, "{p}: {:?}", response.body);
+/// A path that is not an Import/Export path answers 404 `NotFound`, naming the path.
+fn assert_not_import_export(response: Response, p: &str) {
+    assert_eq!(response.status, 404, "{p}: {:?}", response.body);
     let body = response.body.unwrap();
-    assert_eq!(body["error"]["code"], "InvalidRequest", "{p}");
+    assert_eq!(body["error"]["code"], "NotFound", "{p}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("path"), "{p}: {message:?} names the path");
 }
 
-/// Each fixed segment of a job path, misspelt in turn: 400 naming the path, and nothing created.
+/// Each fixed segment of a job path, misspelt in turn: 404 naming the path, and nothing created.
 #[test]
-fn arm_a_job_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
+fn arm_a_job_path_with_a_wrong_fixed_segment_is_404_naming_the_path() {
     let wrong = [
         format!("/subscription/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs"),
         format!("/subscriptions/{SUB}/resourcegroupz/g/providers/Microsoft.ImportExport/jobs"),
@@ -530,15 +552,15 @@ fn arm_a_job_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
     for base in &wrong {
         let job = format!("{base}/j?api-version=2021-01-01");
         let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &job, Some(create_body()));
-        assert_bad_path(r, &job);
+        assert_not_import_export(r, &job);
         let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &job, None);
-        assert_bad_path(r, &job);
+        assert_not_import_export(r, &job);
         let list = format!("{base}?api-version=2021-01-01");
         let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &list, None);
-        assert_bad_path(r, &list);
+        assert_not_import_export(r, &list);
         let keys = format!("{base}/j/listBitLockerKeys");
         let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Post, &keys, None);
-        assert_bad_path(r, &keys);
+        assert_not_import_export(r, &keys);
     }
     assert_eq!(service, self::service(), "a refused path created nothing");
     // The same segments spelt right, in another case, name the job (ARM ignores their case).
@@ -552,9 +574,9 @@ fn arm_a_job_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
     assert_eq!(send(&mut service, "2026-01-05T09:00:01Z", Method::Get, &path("g", "j"), None).status, 200);
 }
 
-/// Each fixed segment of the subscription's list path, misspelt in turn: 400 naming the path.
+/// Each fixed segment of the subscription's list path, misspelt in turn: 404 naming the path.
 #[test]
-fn arm_a_subscription_list_path_with_a_wrong_fixed_segment_is_400_naming_the_path() {
+fn arm_a_subscription_list_path_with_a_wrong_fixed_segment_is_404_naming_the_path() {
     let mut service = service();
     assert_eq!(
         send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body())).status,
@@ -568,7 +590,7 @@ fn arm_a_subscription_list_path_with_a_wrong_fixed_segment_is_400_naming_the_pat
     ];
     for p in &wrong {
         let r = send(&mut service, "2026-01-05T09:00:00Z", Method::Get, p, None);
-        assert_bad_path(r, p);
+        assert_not_import_export(r, p);
     }
     let right = format!("{}?api-version=2021-01-01", subscription_jobs());
     assert_eq!(names(send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &right, None)), ["j"]);
@@ -621,7 +643,7 @@ fn arm_only_list_bitlocker_keys_follows_a_job_name() {
         let before = service.clone();
         for method in [Method::Post, Method::Get] {
             let r = send(&mut service, "2026-01-05T09:00:00Z", method, &p, None);
-            assert_bad_path(r, &p);
+            assert_not_import_export(r, &p);
         }
         assert_eq!(service, before);
     }
@@ -790,29 +812,18 @@ fn arm_a_gone_job_has_no_bitlocker_keys() {
     // The other stays in Creating until its timer removes it.
     let expiry = service.next_deadline().unwrap();
     let before = Timestamp::from_second(expiry.as_second() - 1).unwrap();
-    assert_eq!(
-        service
-            .handle(before, &Request { method: Method::Post, path: keys("expired"), body: None })
-            .answer
-            .status,
-        200
-    );
-    let exchange =
-        service.handle(expiry, &Request { method: Method::Post, path: keys("expired"), body: None });
+    assert_eq!(service.handle(before, &req(Method::Post, &keys("expired"), None)).answer.status, 200);
+    let exchange = service.handle(expiry, &req(Method::Post, &keys("expired"), None));
     assert_eq!(exchange.timers.len(), 1);
     let r = exchange.answer;
     assert_eq!((r.status, r.body.unwrap()["error"]["code"].clone()), (404, json!("JobNotFound")));
     // A job of the same name created afterwards shows only its own keys.
     let bare = json!({"location": "West US", "properties": {"jobType": "Import", "driveList": [{"driveId": "OTHER"}]}});
     assert_eq!(
-        service
-            .handle(expiry, &Request { method: Method::Put, path: path("expired", "j"), body: Some(bare) })
-            .answer
-            .status,
+        service.handle(expiry, &req(Method::Put, &path("expired", "j"), Some(bare))).answer.status,
         201
     );
-    let r =
-        service.handle(expiry, &Request { method: Method::Post, path: keys("expired"), body: None }).answer;
+    let r = service.handle(expiry, &req(Method::Post, &keys("expired"), None)).answer;
     assert_eq!(r, Response { status: 200, body: Some(json!({"value": []})) });
 }
 
@@ -1003,14 +1014,14 @@ fn arm_handle_job_refusal_writes_nothing() {
 
 #[test]
 fn arm_route_names_the_job_or_the_list() {
-    let get = Request { method: Method::Get, path: path("G", "j"), body: None };
+    let get = req(Method::Get, &path("G", "j"), None);
     match route(&get) {
         Ok(Route::Job(request)) => assert_eq!(request, job_request("G", "j", JobOperation::Get)),
         other => panic!("{other:?}"),
     }
-    let list = Request { method: Method::Get, path: group_jobs("g"), body: None };
+    let list = req(Method::Get, &group_jobs("g"), None);
     assert!(matches!(route(&list), Ok(Route::List(_))));
-    let wrong = Request { method: Method::Put, path: group_jobs("g"), body: None };
+    let wrong = req(Method::Put, &group_jobs("g"), None);
     assert_eq!(route(&wrong).unwrap_err().status, 405);
 }
 
@@ -1386,8 +1397,8 @@ fn arm_lists_a_job_created_between_pages_shows_by_where_it_sorts() {
 mod common;
 
 use import_export_lifecycle::arm::{
-    Exchange, JobAnswer, ListScope, ScopedEvent, datacenter_command, handle_datacenter, handle_timeout,
-    list_page,
+    Exchange, JobAnswer, ListScope, Refusal, ScopedEvent, datacenter_command, handle_datacenter,
+    handle_timeout, list_page,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1494,7 +1505,7 @@ impl JsonHost {
     fn handle(&mut self, now: Timestamp, request: &Request) -> Exchange<Response> {
         let mut timers = self.sweep(now);
         let answer = match route(request) {
-            Err(response) => response,
+            Err(refusal) => refusal.response(),
             Ok(Route::List(list)) => {
                 let records: Vec<Record> = match &list.scope {
                     ListScope::ResourceGroup(scope) => {
@@ -1536,12 +1547,7 @@ impl JsonHost {
         Exchange { timers, answer }
     }
 
-    fn datacenter(
-        &mut self,
-        now: Timestamp,
-        path: &str,
-        operation: &Value,
-    ) -> Exchange<Result<(), Response>> {
+    fn datacenter(&mut self, now: Timestamp, path: &str, operation: &Value) -> Exchange<Result<(), Refusal>> {
         let mut timers = self.sweep(now);
         let (scope, command) = match datacenter_command(path, operation) {
             Ok(parsed) => parsed,
@@ -1653,18 +1659,16 @@ fn one_truth_about_existence(service: &Service, now: Timestamp) -> Result<(), Te
     let mut listed = BTreeSet::new();
     for subscription in [SUB, "other"] {
         let list = format!("/subscriptions/{subscription}/providers/Microsoft.ImportExport/jobs");
-        let body =
-            service.clone().handle(now, &Request { method: Method::Get, path: list, body: None }).answer.body;
+        let body = service.clone().handle(now, &req(Method::Get, &list, None)).answer.body;
         for job in body.as_ref().and_then(|b| b["value"].as_array()).into_iter().flatten() {
             listed.insert(job["id"].as_str().unwrap_or_default().to_lowercase());
         }
     }
     for record in service.records() {
         let job = format!("{}/providers/Microsoft.ImportExport/jobs/{}", record.scope(), record.name());
-        let get =
-            service.clone().handle(now, &Request { method: Method::Get, path: job.clone(), body: None });
+        let get = service.clone().handle(now, &req(Method::Get, &job.clone(), None));
         let keys = format!("{job}/listBitLockerKeys");
-        let keys = service.clone().handle(now, &Request { method: Method::Post, path: keys, body: None });
+        let keys = service.clone().handle(now, &req(Method::Post, &keys, None));
         let in_list = listed.contains(&job.to_lowercase());
         prop_assert_eq!(get.answer.status == 200, in_list, "GET and the list disagree on {} at {}", job, now);
         prop_assert_eq!(
@@ -1699,7 +1703,7 @@ fn arm_a_json_record_host_answers_exactly_as_the_service() {
             now = Timestamp::from_second(now.as_second() + move_by).unwrap();
             let (by_service, by_host) = match step {
                 Step::Request(method, p, body) => {
-                    let request = Request { method: *method, path: p.clone(), body: body.clone() };
+                    let request = req(*method, &p.clone(), body.clone());
                     let (s, h) = (service.handle(now, &request), host.handle(now, &request));
                     if let Some(link) = s.answer.body.as_ref().and_then(|b| b.get("nextLink")) {
                         next_link = link.as_str().map(str::to_string);
@@ -1708,7 +1712,7 @@ fn arm_a_json_record_host_answers_exactly_as_the_service() {
                 }
                 Step::NextPage => {
                     let Some(link) = next_link.clone() else { continue };
-                    let request = Request { method: Method::Get, path: link, body: None };
+                    let request = req(Method::Get, &link, None);
                     let (s, h) = (service.handle(now, &request), host.handle(now, &request));
                     (serde_json::to_value(s).unwrap(), serde_json::to_value(h).unwrap())
                 }
@@ -1739,16 +1743,13 @@ fn arm_a_json_record_host_answers_exactly_as_the_service() {
 fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_back() {
     let zero = Policy { retention_days: 0, ..Policy::default() };
     let p = path("g", "j");
-    let keys = format!("{}/j/listBitLockerKeys", group_jobs("g"));
+    let keys = with_version(&format!("{}/j/listBitLockerKeys", group_jobs("g")));
     for first in [Method::Delete, Method::Get, Method::Post] {
         let mut service = Service::with_context(Context { policy: zero, ..context() });
         let t = |s: &str| at(s);
         assert_eq!(
             service
-                .handle(
-                    t("2026-01-05T09:00:00Z"),
-                    &Request { method: Method::Put, path: p.clone(), body: Some(create_body()) }
-                )
+                .handle(t("2026-01-05T09:00:00Z"), &req(Method::Put, &p.clone(), Some(create_body())))
                 .answer
                 .status,
             201
@@ -1756,10 +1757,7 @@ fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_
         let ship = json!({"properties": {"state": "Shipping", "deliveryPackage": {"carrierName": "UPS", "trackingNumber": "1"}}});
         assert_eq!(
             service
-                .handle(
-                    t("2026-01-05T10:00:00Z"),
-                    &Request { method: Method::Patch, path: p.clone(), body: Some(ship) }
-                )
+                .handle(t("2026-01-05T10:00:00Z"), &req(Method::Patch, &p.clone(), Some(ship)))
                 .answer
                 .status,
             200
@@ -1781,7 +1779,7 @@ fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_
         // request on the job reports the timer).
         let mut listed = service.clone();
         for list in [group_jobs("g"), subscription_jobs()] {
-            let exchange = listed.handle(earlier, &Request { method: Method::Get, path: list, body: None });
+            let exchange = listed.handle(earlier, &req(Method::Get, &list, None));
             assert_eq!(names(exchange.answer), Vec::<String>::new());
         }
         let request = Request {
@@ -1799,11 +1797,7 @@ fn arm_a_removed_job_shows_nothing_with_a_zero_day_policy_and_a_clock_that_goes_
             assert_eq!((again.answer.status, again.timers.len()), (404, 0), "{first} then {method}");
         }
         assert_eq!(
-            names(
-                service
-                    .handle(earlier, &Request { method: Method::Get, path: group_jobs("g"), body: None })
-                    .answer
-            ),
+            names(service.handle(earlier, &req(Method::Get, &group_jobs("g"), None)).answer),
             Vec::<String>::new()
         );
         assert_eq!(service.records().count(), 0);
@@ -2092,10 +2086,7 @@ fn arm_list_page_skips_records_out_of_scope_or_before_the_token() {
     let every: Vec<Record> = service.records().cloned().collect();
     assert_eq!(every.len(), 4);
     let page = |p: &str| {
-        let Ok(Route::List(list)) = route(&Request { method: Method::Get, path: p.to_string(), body: None })
-        else {
-            panic!("a list: {p}")
-        };
+        let Ok(Route::List(list)) = route(&req(Method::Get, p, None)) else { panic!("a list: {p}") };
         names(list_page(&context(), at("2026-01-05T10:00:00Z"), &list, &every))
     };
     assert_eq!(page(&group_jobs("A")), ["x", "y"]);
@@ -2117,4 +2108,129 @@ fn arm_service_keeps_its_context() {
         service().context().config.caller,
         Some(Caller { name: "string".into(), kind: "application".into() })
     );
+}
+
+/// The status, code and rule of a refusal, and the service unchanged by it (R-REFUSE-1).
+fn refused_patch(service: &mut Service, when: &str, p: &str, body: Value) -> (u16, String, String) {
+    let before = service.clone();
+    let r = send(service, when, Method::Patch, p, Some(body));
+    assert_eq!(*service, before, "a refused PATCH changes nothing");
+    let error = r.error_body();
+    let message = error.message.unwrap_or_default();
+    let rule = message.rsplit('[').next().unwrap_or_default().trim_end_matches(']').to_string();
+    (r.status, error.code.unwrap_or_default(), rule)
+}
+
+/// R-FLOW-8, and the order of a PATCH's refusals (docs/spec.md, *Which refusal wins*): the
+/// fields the body changes are checked first (R-UPDATE-*), then the shipment's or the cancel's
+/// state (R-FLOW-1, R-CANCEL-1/2), then the shipment's details (R-FLOW-8: returnAddress, then
+/// deliveryPackage).
+#[test]
+fn r_flow_8_a_shipment_needs_its_details_and_the_state_is_refused_first() {
+    let mut service = service();
+    let p = path("g", "j");
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    assert_eq!(send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &p, Some(bare)).status, 201);
+    let drives = json!([{"driveId": "D1"}]);
+    let package = json!({"carrierName": "UPS", "trackingNumber": "9"});
+    let address = json!({"recipientName": "Ann", "city": "Oslo"});
+    let at = "2026-01-05T10:00:00Z";
+
+    // In Creating, nothing known: the return address is missing first, then the package.
+    let ship = json!({"properties": {"state": "Shipping"}});
+    assert_eq!(refused_patch(&mut service, at, &p, ship), (400, "InvalidRequest".into(), "R-FLOW-8".into()));
+    let r = send(&mut service, at, Method::Patch, &p, Some(json!({"properties": {"state": "Shipping"}})));
+    assert!(r.error_body().message.unwrap().starts_with("properties.returnAddress"));
+    let with_address = json!({"properties": {"state": "Shipping", "returnAddress": address}});
+    let r = send(&mut service, at, Method::Patch, &p, Some(with_address.clone()));
+    assert_eq!(r.status, 400);
+    assert!(r.error_body().message.unwrap().starts_with("properties.deliveryPackage"));
+
+    // Ship + a field its state refuses: the field's rule wins over the missing details.
+    let ship_and_drives = json!({"properties": {"state": "Shipping", "driveList": drives}});
+    assert_eq!(
+        refused_patch(&mut service, at, &p, ship_and_drives),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-4".into())
+    );
+
+    // Shipped with both: accepted.
+    let full =
+        json!({"properties": {"state": "Shipping", "returnAddress": address, "deliveryPackage": package}});
+    assert_eq!(send(&mut service, "2026-01-05T11:00:00Z", Method::Patch, &p, Some(full.clone())).status, 200);
+    // Ship again: the state refuses (R-FLOW-1), whatever the body names.
+    for body in [json!({"properties": {"state": "Shipping"}}), full] {
+        assert_eq!(
+            refused_patch(&mut service, "2026-01-05T12:00:00Z", &p, body),
+            (409, "InvalidStateTransition".into(), "R-FLOW-1".into())
+        );
+    }
+    // Ship + a field refused in Shipping: the field first (R-UPDATE-4 before R-FLOW-1).
+    let body = json!({"properties": {"state": "Shipping", "driveList": drives}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T12:00:00Z", &p, body),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-4".into())
+    );
+
+    // A job cancelled in Creating (Completed) that never had a package: shipping it is refused
+    // by its state (R-FLOW-1), not by the missing package (R-FLOW-8).
+    let q = path("g", "k");
+    let bare = json!({"location": "West US", "properties": {"jobType": "Export"}});
+    assert_eq!(send(&mut service, "2026-01-05T13:00:00Z", Method::Put, &q, Some(bare)).status, 201);
+    let cancel = json!({"properties": {"cancelRequested": true}});
+    assert_eq!(send(&mut service, "2026-01-05T13:00:00Z", Method::Patch, &q, Some(cancel)).status, 200);
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, json!({"properties": {"state": "Shipping"}})),
+        (409, "InvalidStateTransition".into(), "R-FLOW-1".into())
+    );
+    // Cancel + an update its state refuses: the update first (R-UPDATE-3 before R-CANCEL-2).
+    let body = json!({"properties": {"cancelRequested": true, "logLevel": "Error"}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, body),
+        (409, "UpdateNotAllowed".into(), "R-UPDATE-3".into())
+    );
+    // Cancel + an update its state accepts (tags, R-UPDATE-5): the cancel's state refuses.
+    let body = json!({"tags": {"a": "b"}, "properties": {"cancelRequested": true}});
+    assert_eq!(
+        refused_patch(&mut service, "2026-01-05T14:00:00Z", &q, body),
+        (409, "CancelNotAllowed".into(), "R-CANCEL-2".into())
+    );
+}
+
+/// `api-version` is required, read by its decoded name without regard to case, and one of the
+/// published versions; a path of no Import/Export resource is 404 before it is looked at.
+#[test]
+fn arm_api_version_is_required_and_one_of_the_published_versions() {
+    use import_export_lifecycle::arm::{ApiVersion, route_http};
+    let mut service = service();
+    let base = format!("/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.ImportExport/jobs/j");
+    assert_eq!(
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("g", "j"), Some(create_body())).status,
+        201
+    );
+    let before = service.clone();
+    let get = |service: &mut Service, query: &str| {
+        let r = service.handle(
+            at("2026-01-05T10:00:00Z"),
+            &Request { method: Method::Get, path: format!("{base}{query}"), body: None },
+        );
+        (r.answer.status, r.answer.error_body().code)
+    };
+    for version in ApiVersion::ALL {
+        assert_eq!(get(&mut service, &format!("?api-version={version}")), (200, None));
+        assert_eq!(get(&mut service, &format!("?API%2DVERSION={}", version.as_str())), (200, None));
+    }
+    let missing = (400, Some("MissingApiVersionParameter".to_string()));
+    let invalid = (400, Some("InvalidApiVersionParameter".to_string()));
+    assert_eq!(get(&mut service, ""), missing);
+    assert_eq!(get(&mut service, "?apiversion=2021-01-01"), missing);
+    for query in
+        ["?api-version=", "?api-version=2019-01-01", "?api-version=2021-01-01&Api-Version=2021-01-01"]
+    {
+        assert_eq!(get(&mut service, query), invalid, "{query}");
+    }
+    assert_eq!(service, before, "a refused request changes nothing");
+    let refusal = route_http("GET", "/subscriptions/s/providers/Microsoft.Storage/jobs").unwrap_err();
+    assert_eq!((refusal.status, refusal.code.as_str()), (404, "NotFound"));
+    let refusal = route_http("OPTIONS", &format!("{base}?api-version=2021-01-01")).unwrap_err();
+    assert_eq!((refusal.status, refusal.code.as_str()), (405, "InvalidRequest"));
 }

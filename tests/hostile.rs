@@ -6,7 +6,8 @@
 mod common;
 
 use import_export_lifecycle::arm::{Config, Service, run_script};
-use import_export_lifecycle::{Event, Job, Policy, Registry, Scenario};
+use import_export_lifecycle::scenarios::Scenario;
+use import_export_lifecycle::{Event, Job, Policy, Registry};
 
 /// A scenario of one step at `at`.
 fn one_step_at(at: &str) -> String {
@@ -248,7 +249,7 @@ fn r_input_1_a_scenario_read_with_serde_runs_the_checks_of_from_json() {
 
 #[test]
 fn r_input_1_text_output_escapes_control_characters() {
-    use import_export_lifecycle::{Replay, Transcript, replay};
+    use import_export_lifecycle::scenarios::{Replay, Transcript, replay};
     let title = "\u{1b}[31mred\u{1b}[0m\n2026-01-05T09:00:00Z  step 9   delete  job-1  removed";
     let scenario = Scenario::from_json(
         &serde_json::json!({
@@ -278,7 +279,7 @@ fn r_input_1_text_output_escapes_control_characters() {
 #[test]
 fn r_input_1_inputs_past_their_caps_are_refused_naming_the_cap() {
     use import_export_lifecycle::arm::MAX_LINE_BYTES;
-    use import_export_lifecycle::{MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS};
+    use import_export_lifecycle::scenarios::{MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TITLE_CHARS};
     let big = format!(r#"{{"steps": [], "title": "{}"}}"#, "x".repeat(MAX_SCENARIO_BYTES));
     assert!(Scenario::from_json(&big).unwrap_err().message.contains(&MAX_SCENARIO_BYTES.to_string()));
     let long_title = format!(r#"{{"steps": [], "title": "{}"}}"#, "x".repeat(MAX_TITLE_CHARS + 1));

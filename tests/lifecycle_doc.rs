@@ -1,6 +1,7 @@
 //! `docs/lifecycle.md` is generated from the code's rules; this test fails when it drifts.
 
-use import_export_lifecycle::{Effect, Input, JobState, Operation, Policy, Rule, Situation, explore};
+use import_export_lifecycle::scenarios::{Effect, Input, Situation, explore};
+use import_export_lifecycle::{JobState, Operation, Policy, Rule};
 
 #[test]
 fn lifecycle_md_is_what_the_code_generates() {

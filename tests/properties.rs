@@ -27,11 +27,13 @@ use common::{cases, removes, t0};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{Debug, Write as _};
 
+use import_export_lifecycle::scenarios::{
+    Action, JobView, Read, Scenario, Step as ScenarioStep, Transcript, replay,
+};
 use import_export_lifecycle::{
-    Action, CancelWindow, Capabilities, Change, Command, Deadline, Drive, DriveId, DriveState, Error, Event,
-    Job, JobName, JobState, JobType, JobView, Operation, Outcome, PackageInfo, Policy, Problem, Read,
-    Registry, Rule, Scenario, SignedDuration, Step as ScenarioStep, Timer, Timestamp, Transcript,
-    TransferResult, UpdateField, replay,
+    CancelWindow, Capabilities, Change, Command, Deadline, Drive, DriveId, DriveState, Error, Event, Job,
+    JobName, JobState, JobType, Operation, Outcome, PackageInfo, Policy, Problem, Registry, Rule,
+    SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -2259,7 +2261,7 @@ fn serde_round_trips_every_enumerated_value_unchanged() {
     }
     round_trip(&PackageInfo::default()).unwrap();
     round_trip(&Policy { retention_days: u32::MAX, ..Policy::default() }).unwrap();
-    round_trip(&import_export_lifecycle::explore(&Policy::default())).unwrap();
+    round_trip(&import_export_lifecycle::scenarios::explore(&Policy::default())).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The scenario library of `docs/scenarios/`: every file replays, and its transcript (the
 //! timeline a person reads, then the JSON lines) is a reviewed snapshot.
 
-use import_export_lifecycle::{Line, Scenario, ScenarioError, Transcript, replay};
+use import_export_lifecycle::scenarios::{Line, Scenario, ScenarioError, Transcript, replay};
 
 fn transcript(file: &str) -> Transcript {
     let path = format!("{}/docs/scenarios/{file}.json", env!("CARGO_MANIFEST_DIR"));

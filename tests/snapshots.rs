@@ -9,10 +9,10 @@ use common::{drive, drives, name, t0};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt::Write as _;
 
+use import_export_lifecycle::scenarios::{Effect, Input, explore};
 use import_export_lifecycle::{
-    CancelWindow, Change, Command, DriveId, Effect, Error, Event, Input, Job, JobName, JobState, JobType,
-    Operation, Policy, Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
-    explore,
+    CancelWindow, Change, Command, DriveId, Error, Event, Job, JobName, JobState, JobType, Operation, Policy,
+    Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
 };
 use strum::IntoEnumIterator;
 
@@ -112,6 +112,7 @@ fn quoted_by_a_refusal(rule: Rule) -> bool {
         | Rule::Flow3
         | Rule::Flow4
         | Rule::Flow6
+        | Rule::Flow8
         | Rule::Delete2
         | Rule::Update1
         | Rule::Update2
@@ -181,9 +182,10 @@ fn problem_variant(p: &Problem) -> usize {
         Problem::NoUpdateField => 12,
         Problem::DuplicateUpdateField { .. } => 13,
         Problem::DrivesWithoutDriveList => 14,
+        Problem::ShipNeeds { .. } => 15,
     }
 }
-const PROBLEM_VARIANTS: usize = 15;
+const PROBLEM_VARIANTS: usize = 16;
 
 /// The job's state an error names, if it names one.
 fn error_state(e: &Error) -> Option<JobState> {
@@ -272,6 +274,12 @@ fn refusals_of_one_job(policy: &Policy, errors: &mut Vec<Error>) {
             ]);
             if !seen.insert(key.to_string()) {
                 continue;
+            }
+            // R-FLOW-8: a host's shipment without its details, where the state would accept it.
+            for known in [&[][..], &[UpdateField::ReturnAddress][..]] {
+                if let Err(e @ Error::InvalidRequest { .. }) = current.may_ship_with(policy, known) {
+                    errors.push(e);
+                }
             }
             let now = current.updated_at() + HOUR;
             let mut tries = commands(&job, job_type, &ids);

@@ -291,7 +291,7 @@ impl Host {
         &self,
         scope: Scope,
         command: Command,
-    ) -> Result<Result<(), Response>, StoreError> {
+    ) -> Result<Result<(), arm::Refusal>, StoreError> {
         let writer = match &self.engine {
             Engine::Sqlite { writer, .. } => writer,
             Engine::Postgres(pg) => return pg.datacenter(&scope, &command).await,
@@ -553,7 +553,7 @@ fn decide_datacenter(
     now: Timestamp,
     scope: &Scope,
     command: &Command,
-) -> Result<(Result<(), arm::Response>, Encoded), StoreError> {
+) -> Result<(Result<(), arm::Refusal>, Encoded), StoreError> {
     let answer = arm::handle_datacenter(&shared.context, record, now, command);
     let scope = record.map_or(scope, Record::scope);
     log_events(&id_of(scope, command.job().as_str()), &answer.events, &mut Fired::new(0));
@@ -715,7 +715,7 @@ fn datacenter(
     shared: &Shared,
     scope: &Scope,
     command: &Command,
-) -> Result<Result<(), arm::Response>, StoreError> {
+) -> Result<Result<(), arm::Refusal>, StoreError> {
     let key = key_of(scope, command.job().as_str());
     let record = load_record(conn, shared, &key)?;
     let (answer, encoded) = decide_datacenter(shared, record.as_ref(), ctx.now(), scope, command)?;

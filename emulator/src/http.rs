@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,10 +31,6 @@ use crate::refusal::{arm_error, store_error};
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY: usize = 1 << 20;
-
-/// The `api-version`s of `Microsoft.ImportExport` the emulator answers: the service's published
-/// versions from 2016-11-01 to 2021-01-01.
-pub const API_VERSIONS: [&str; 3] = ["2016-11-01", "2020-08-01", "2021-01-01"];
 
 /// What every handler shares.
 pub struct App {
@@ -307,105 +303,31 @@ async fn datacenter(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// A refused datacenter operation: the ARM layer's status (404, 409, 400, 500) with
 /// `{"ok": false, "error": {"code", "message"}}`.
-fn datacenter_refusal(refusal: &arm::Response) -> Response {
+fn datacenter_refusal(refusal: &arm::Refusal) -> Response {
     let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let error = refusal.error_body();
-    let body = json!({"ok": false, "error": {"code": error.code, "message": error.message}});
+    let body = json!({"ok": false, "error": {"code": refusal.code, "message": refusal.message}});
     (status, axum::Json(body)).into_response()
 }
 
-/// Whether `path` (without its query) has the shape of an Import/Export ARM path; anything else
-/// is a route the emulator does not serve (404). Names are the ARM layer's to check.
-fn is_arm_shape(path: &str) -> bool {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
-    match segments.as_slice() {
-        ["", subs, _, rgs, _, providers, ns, jobs, rest @ ..] => {
-            is(subs, "subscriptions")
-                && is(rgs, "resourceGroups")
-                && is(providers, "providers")
-                && is(ns, "Microsoft.ImportExport")
-                && is(jobs, "jobs")
-                && match rest {
-                    [] | [_] => true,
-                    [_, action] => is(action, "listBitLockerKeys"),
-                    _ => false,
-                }
-        }
-        ["", subs, _, providers, ns, jobs] => {
-            is(subs, "subscriptions")
-                && is(providers, "providers")
-                && is(ns, "Microsoft.ImportExport")
-                && is(jobs, "jobs")
-        }
-        _ => false,
-    }
+/// An ARM refusal on the wire: its status and ARM's error body.
+fn arm_refusal(refusal: &arm::Refusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    arm_error(status, &refusal.code, refusal.message.clone())
 }
 
-/// Checks `api-version`: given once, and one the emulator answers.
-fn check_api_version(query: &str) -> Result<(), Response> {
-    let versions: Vec<String> = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .filter(|(k, _)| k.eq_ignore_ascii_case("api-version"))
-        .map(|(_, v)| v.replace("%2D", "-").replace("%2d", "-"))
-        .collect();
-    let supported = API_VERSIONS.join(", ");
-    match versions.as_slice() {
-        [] => Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            format!(
-                "The api-version query parameter (?api-version=) is required for all requests. Supported: {supported}."
-            ),
-        )),
-        [version] if API_VERSIONS.contains(&version.as_str()) => Ok(()),
-        [version] => Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidApiVersionParameter",
-            format!(
-                "api-version {:?} is not supported by Microsoft.ImportExport here. Supported: {supported}.",
-                version.chars().take(40).collect::<String>()
-            ),
-        )),
-        _ => Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidApiVersionParameter",
-            "api-version: given more than once",
-        )),
-    }
-}
-
-/// Every route that is not the emulator's own: the ARM API, or 404.
+/// Every route that is not the emulator's own: the ARM layer reads the method, the path and
+/// the query ([`arm::route_http`]: 404 for a path of no Import/Export resource, 400 for a
+/// missing or unpublished `api-version` or a malformed name, 405 for a method the path does
+/// not take); then the body is read and the request answered.
 async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
-    let path = request.uri().path().to_string();
-    if !is_arm_shape(&path) {
-        return arm_error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!(
-                "no route {path:?}: the emulator serves /subscriptions/{{sub}}[/resourceGroups/{{rg}}]/providers/Microsoft.ImportExport/jobs… and /emulator/…"
-            ),
-        );
-    }
-    if let Err(r) = check_api_version(request.uri().query().unwrap_or("")) {
-        return r;
-    }
-    let method = match *request.method() {
-        Method::GET => arm::Method::Get,
-        Method::PUT => arm::Method::Put,
-        Method::PATCH => arm::Method::Patch,
-        Method::DELETE => arm::Method::Delete,
-        Method::POST => arm::Method::Post,
-        ref other => {
-            return arm_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "InvalidRequest",
-                format!("method {other} is not allowed on this path"),
-            );
-        }
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
+    let route = match arm::route_http(request.method().as_str(), &target) {
+        Ok((_, route)) => route,
+        Err(refusal) => return arm_refusal(&refusal),
     };
-    let path_and_query = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path);
     let declared = declared_length(&request);
     let bytes = match read_body(request.into_body(), declared).await {
         Ok(b) => b,
@@ -415,13 +337,8 @@ async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let arm_request = arm::Request { method, path: path_and_query, body };
-    let route = match arm::route(&arm_request) {
-        Ok(route) => route,
-        Err(response) => return to_http(&app, response),
-    };
     let answer = match route {
-        Route::Job(job) => app.host.job(job, arm_request.body).await,
+        Route::Job(job) => app.host.job(job, body).await,
         Route::List(list) => app.host.list(list).await,
     };
     match answer {

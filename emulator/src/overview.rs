@@ -102,7 +102,7 @@ impl JobView {
             next_deadline: record.next_deadline(policy).map(|d| NextDeadline {
                 at: d.at,
                 timer: d.timer,
-                removes_job: d.timer.removes_job(),
+                removes_job: job.removal_at(policy) == Some(d.at),
             }),
             capabilities: job.capabilities(policy),
         }

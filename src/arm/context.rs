@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::{EncryptionKeyDetails, IdentityDetails, ShippingInformation};
-use crate::policy::Policy;
+use crate::model::policy::Policy;
 
 /// What the host supplies: the values the service would fill in that the model cannot know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,20 +21,16 @@ use super::handle::{ListRequest, ListScope};
 use super::path::{MAX_PAGE, QUERY_VALUE};
 use super::record::Record;
 use super::request::{Response, error};
-use crate::{decider, rules};
 
 /// The record as a request at `now` sees it: `None` if a timer due by the instant the request
 /// acts at (`max(now, updatedAt)`) removes it, the job as due timers leave it otherwise. A list
 /// shows what a `GET` at the same instant would.
 fn as_of(ctx: &Context, record: &Record, now: Timestamp) -> Option<Value> {
-    let at = rules::instant(record.job(), now);
-    let due = record.next_deadline(&ctx.policy).is_some_and(|d| d.at <= at);
-    let resource = if due {
-        let mut job = Some(record.job().clone());
-        let _ = decider::handle_timeout(&mut job, &ctx.policy, at);
-        record.with_job(job?).resource(&ctx.config)
-    } else {
+    let caught = record.job().catch_up(&ctx.policy, record.job().acting_instant(now));
+    let resource = if caught.is_unchanged() {
         record.resource(&ctx.config)
+    } else {
+        record.with_job(caught.job?.into_owned()).resource(&ctx.config)
     };
     serde_json::to_value(resource).ok()
 }
@@ -88,7 +84,7 @@ pub fn list_page<'r>(
         let mut link = format!("{}?", request.path);
         if let Some(version) = &request.query.api_version {
             link.push_str("api-version=");
-            link.push_str(&percent_encoding::utf8_percent_encode(version, QUERY_VALUE).to_string());
+            link.push_str(&percent_encoding::utf8_percent_encode(version.as_str(), QUERY_VALUE).to_string());
             link.push('&');
         }
         if let Some(top) = request.query.top {
@@ -100,6 +96,6 @@ pub fn list_page<'r>(
     }
     match serde_json::to_value(body) {
         Ok(body) => Response { status: 200, body: Some(body) },
-        Err(e) => error(500, "InternalError", e.to_string()),
+        Err(e) => error(500, "InternalError", e.to_string()).response(),
     }
 }

@@ -21,11 +21,17 @@
 //! Subscription ids and resource group names are compared without regard to case, as ARM does
 //! ([`Scope::key`]); a job name is compared exactly.
 //!
-//! The query string's parameter names are matched without regard to case, as ARM does:
-//! `api-version` (kept for `nextLink`, not checked), `$top` (a whole number from 1 to
-//! [`MAX_PAGE`], digits only) and `$skipToken` (the continuation token of a `nextLink`) on lists.
-//! Others are ignored. A parameter given twice, or a value that is not what it should be, is
-//! refused with a message naming the parameter.
+//! The query string's parameter names are percent-decoded and matched without regard to case,
+//! as ARM does: `api-version` (required on every request, one of [`ApiVersion`]'s published
+//! versions; kept for `nextLink`), `$top` (a whole number from 1 to [`MAX_PAGE`], digits only)
+//! and `$skipToken` (the continuation token of a `nextLink`) on lists. Others are ignored.
+//!
+//! A request is read in this order, and the first problem found is the answer ([`PathError`]):
+//! the path's shape (the fixed segments, matched without regard to case, and their number: a
+//! path that is not an Import/Export path answers 404 `NotFound`, and so does an empty segment
+//! such as `rg//providers`), then `api-version` (400 `MissingApiVersionParameter`, or
+//! `InvalidApiVersionParameter` when it is not a published version or is given twice), then the
+//! other query parameters, then the names (400 `InvalidRequest`, naming the part).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -33,7 +39,116 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
-use crate::name::JobName;
+use super::request::Refusal;
+use crate::model::name::JobName;
+
+/// A published `api-version` of `Microsoft.ImportExport`: the versions this layer answers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::EnumIter,
+)]
+pub enum ApiVersion {
+    /// `2016-11-01`.
+    #[serde(rename = "2016-11-01")]
+    V2016_11_01,
+    /// `2020-08-01`.
+    #[serde(rename = "2020-08-01")]
+    V2020_08_01,
+    /// `2021-01-01`, the latest.
+    #[serde(rename = "2021-01-01")]
+    V2021_01_01,
+}
+
+impl ApiVersion {
+    /// Every published version, oldest first.
+    pub const ALL: [ApiVersion; 3] =
+        [ApiVersion::V2016_11_01, ApiVersion::V2020_08_01, ApiVersion::V2021_01_01];
+
+    /// The version as the query string spells it, e.g. `2021-01-01`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V2016_11_01 => "2016-11-01",
+            ApiVersion::V2020_08_01 => "2020-08-01",
+            ApiVersion::V2021_01_01 => "2021-01-01",
+        }
+    }
+
+    /// The published version spelt `text` (exactly), if there is one.
+    pub fn from_query(text: &str) -> Option<ApiVersion> {
+        ApiVersion::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request's path or query names nothing this layer answers; see the module's
+/// documentation for the order they are found in. [`PathError::refusal`] is how ARM answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    /// The path is not an Import/Export path (another provider, another shape, an empty
+    /// segment): 404 `NotFound`.
+    NotImportExport {
+        /// The path, without its query.
+        path: String,
+    },
+    /// No `api-version`: 400 `MissingApiVersionParameter`.
+    MissingApiVersion,
+    /// An `api-version` that is not published (the value, cut for the message), or one given
+    /// twice (`None`): 400 `InvalidApiVersionParameter`.
+    InvalidApiVersion {
+        /// The version given, if given once.
+        given: Option<String>,
+    },
+    /// A malformed name, segment or query value: 400 `InvalidRequest`; the message starts with
+    /// the part (`path: resource group …`, ``query `$top`: …``).
+    Invalid(String),
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let supported = ApiVersion::ALL.map(ApiVersion::as_str).join(", ");
+        match self {
+            PathError::NotImportExport { path } => write!(
+                f,
+                "path: {} is not an Import/Export path (/subscriptions/{{sub}}[/resourceGroups/{{rg}}]/providers/Microsoft.ImportExport/jobs[/{{name}}])",
+                quote(path)
+            ),
+            PathError::MissingApiVersion => write!(
+                f,
+                "The api-version query parameter (?api-version=) is required for all requests. Supported: {supported}."
+            ),
+            PathError::InvalidApiVersion { given: Some(given) } => write!(
+                f,
+                "api-version {} is not supported by Microsoft.ImportExport. Supported: {supported}.",
+                quote(given)
+            ),
+            PathError::InvalidApiVersion { given: None } => f.write_str("query `api-version`: given twice"),
+            PathError::Invalid(message) => f.write_str(message),
+        }
+    }
+}
+
+impl PathError {
+    /// The refusal ARM answers with: its status, code and this error's message.
+    pub fn refusal(&self) -> Refusal {
+        let (status, code) = match self {
+            PathError::NotImportExport { .. } => (404, "NotFound"),
+            PathError::MissingApiVersion => (400, "MissingApiVersionParameter"),
+            PathError::InvalidApiVersion { .. } => (400, "InvalidApiVersionParameter"),
+            PathError::Invalid(_) => (400, "InvalidRequest"),
+        };
+        Refusal { status, code: code.to_string(), message: self.to_string() }
+    }
+}
+
+impl From<String> for PathError {
+    fn from(message: String) -> PathError {
+        PathError::Invalid(message)
+    }
+}
 
 /// The most jobs one page of a list holds, and the largest `$top` accepted.
 pub const MAX_PAGE: usize = 100;
@@ -71,6 +186,11 @@ impl Scope {
     }
 
     /// Checks both names against ARM's rules (see the module's documentation).
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the name that breaks ARM's rules (`path: subscription …`, `path: resource
+    /// group …`).
     pub fn check(&self) -> Result<(), String> {
         check_subscription(&self.subscription)?;
         check_resource_group(&self.resource_group)
@@ -109,6 +229,10 @@ impl ListPosition {
 
     /// Reads a token made by [`token`](ListPosition::token), already percent-decoded as the
     /// query string is; the error names `$skipToken`.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming `$skipToken` when `token` is not a token this layer made.
     pub fn from_token(token: &str) -> Result<ListPosition, String> {
         let bad =
             || format!("query `$skipToken`: {} is not a continuation token of this service", quote(token));
@@ -152,8 +276,9 @@ pub enum Target {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Query {
-    /// `api-version`, as given (repeated in `nextLink`).
-    pub api_version: Option<String>,
+    /// `api-version` (repeated in `nextLink`); reading the path refuses an unpublished one, and a
+    /// request without one is refused when it is routed.
+    pub api_version: Option<ApiVersion>,
     /// `$top`: the page size, 1 to [`MAX_PAGE`].
     pub top: Option<usize>,
     /// `$skipToken`: where the previous page ended, as its `nextLink` said.
@@ -191,13 +316,17 @@ pub(crate) fn quote(text: &str) -> String {
 }
 
 /// Percent-decodes one path segment or query item; `what` names it in the error.
-fn decode<'a>(raw: &'a str, what: impl FnOnce() -> String) -> Result<Cow<'a, str>, String> {
-    percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| format!("{}: {} is not UTF-8 once percent-decoded", what(), quote(raw)))
+fn decode<'a>(raw: &'a str, what: impl FnOnce() -> String) -> Result<Cow<'a, str>, PathError> {
+    percent_decode_str(raw).decode_utf8().map_err(|_| {
+        PathError::Invalid(format!("{}: {} is not UTF-8 once percent-decoded", what(), quote(raw)))
+    })
 }
 
 /// ARM's rule for a resource group name (see the module's documentation).
+///
+/// # Errors
+///
+/// A sentence naming the resource group and what is wrong with it.
 pub fn check_resource_group(name: &str) -> Result<(), String> {
     let what = "path: resource group";
     let count = name.chars().count();
@@ -224,6 +353,10 @@ pub fn check_resource_group(name: &str) -> Result<(), String> {
 }
 
 /// This model's rule for a subscription id (see the module's documentation).
+///
+/// # Errors
+///
+/// A sentence naming the subscription id and what is wrong with it.
 pub fn check_subscription(id: &str) -> Result<(), String> {
     let what = "path: subscription";
     if id.is_empty() {
@@ -241,23 +374,37 @@ pub fn check_subscription(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the query string (without its `?`).
-fn parse_query(query: &str) -> Result<Query, String> {
+/// Reads the query string (without its `?`): `api-version` first, then the others.
+fn parse_query(query: &str) -> Result<Query, PathError> {
     let mut out = Query::default();
+    let mut pairs = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(raw_key, || "query".into())?;
+        pairs.push((decode(raw_key, || "query".into())?, raw_value));
+    }
+    let mut versions = pairs.iter().filter(|(key, _)| key.eq_ignore_ascii_case("api-version"));
+    match (versions.next(), versions.next()) {
+        (None, _) => {}
+        (Some(_), Some(_)) => return Err(PathError::InvalidApiVersion { given: None }),
+        (Some((_, raw)), None) => {
+            let value = decode(raw, || "query `api-version`".into())?;
+            let version = ApiVersion::from_query(&value)
+                .ok_or_else(|| PathError::InvalidApiVersion { given: Some(value.into_owned()) })?;
+            out.api_version = Some(version);
+        }
+    }
+    for (key, raw_value) in &pairs {
         let is = |name: &str| key.eq_ignore_ascii_case(name);
-        let twice = |name: &str| format!("query `{name}`: given twice");
+        let twice = |name: &str| PathError::Invalid(format!("query `{name}`: given twice"));
         if is("$top") {
             let value = decode(raw_value, || "query `$top`".into())?;
             let top = match value.parse::<usize>() {
                 Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) && (1..=MAX_PAGE).contains(&n) => n,
                 _ => {
-                    return Err(format!(
+                    return Err(PathError::Invalid(format!(
                         "query `$top`: {} is not a whole number from 1 to {MAX_PAGE} (ARM's most jobs per page)",
                         quote(&value)
-                    ));
+                    )));
                 }
             };
             if out.top.replace(top).is_some() {
@@ -269,27 +416,73 @@ fn parse_query(query: &str) -> Result<Query, String> {
             if out.skip_token.replace(position).is_some() {
                 return Err(twice("$skipToken"));
             }
-        } else if is("api-version") {
-            let value = decode(raw_value, || "query `api-version`".into())?;
-            if out.api_version.replace(value.into_owned()).is_some() {
-                return Err(twice("api-version"));
-            }
         }
     }
     Ok(out)
 }
 
-/// Parses `path`; the error says which part is wrong, starting with `path` or `query`.
-pub fn parse(path: &str) -> Result<ArmPath, String> {
+/// The fixed segments of each Import/Export path: the shape, without its names.
+enum Shape<'s> {
+    /// `…/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs[/{name}[/listBitLockerKeys]]`.
+    ResourceGroup { sub: &'s str, rg: &'s str, rest: &'s [&'s str] },
+    /// `/subscriptions/{sub}/providers/Microsoft.ImportExport/jobs`.
+    Subscription { sub: &'s str },
+}
+
+/// The shape of `segments`, or `None` for a path that is not an Import/Export path.
+fn shape<'s>(segments: &'s [&'s str]) -> Option<Shape<'s>> {
+    let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
+    // An empty segment is never a name: `rg//providers` is another path, not resource group `rg`.
+    if segments.iter().skip(1).any(|s| s.is_empty()) {
+        return None;
+    }
+    match segments {
+        ["", subs, sub, rgs, rg, providers, ns, jobs, rest @ ..]
+            if is(subs, "subscriptions")
+                && is(rgs, "resourceGroups")
+                && is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(jobs, "jobs") =>
+        {
+            match rest {
+                [] | [_] => Some(Shape::ResourceGroup { sub, rg, rest }),
+                [_, action] if is(action, "listBitLockerKeys") => {
+                    Some(Shape::ResourceGroup { sub, rg, rest })
+                }
+                _ => None,
+            }
+        }
+        ["", subs, sub, providers, ns, jobs]
+            if is(subs, "subscriptions")
+                && is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(jobs, "jobs") =>
+        {
+            Some(Shape::Subscription { sub })
+        }
+        _ => None,
+    }
+}
+
+/// Parses `path` (with its query, if any), in the order of the module's documentation. An
+/// absent `api-version` is not refused here (a datacenter operation's path has none);
+/// [`route`](super::route) refuses it.
+///
+/// # Errors
+///
+/// The first [`PathError`] found: the shape, the `api-version`, the other query parameters,
+/// then the names.
+pub fn parse(path: &str) -> Result<ArmPath, PathError> {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let query = parse_query(query)?;
     let raw: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let mut segments = Vec::with_capacity(raw.len());
     for (i, segment) in raw.iter().enumerate() {
         segments.push(decode(segment, || format!("path: segment {i}"))?);
     }
     let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
-    let is = |s: &str, word: &str| s.eq_ignore_ascii_case(word);
+    let not_ours = || PathError::NotImportExport { path: path.to_string() };
+    let shape = shape(&segments).ok_or_else(not_ours)?;
+    let query = parse_query(query)?;
     let scope = |sub: &str, rg: &str| -> Result<Scope, String> {
         check_subscription(sub)?;
         check_resource_group(rg)?;
@@ -302,43 +495,19 @@ pub fn parse(path: &str) -> Result<ArmPath, String> {
         }
         JobName::new(s).map_err(|e| format!("path: job name {}: {e}", quote(s)))
     };
-    let target = match segments.as_slice() {
-        ["", subs, sub, rgs, rg, providers, ns, jobs, rest @ ..]
-            if is(subs, "subscriptions")
-                && is(rgs, "resourceGroups")
-                && is(providers, "providers")
-                && is(ns, "Microsoft.ImportExport")
-                && is(jobs, "jobs") =>
-        {
+    let target = match shape {
+        Shape::ResourceGroup { sub, rg, rest } => {
             let scope = scope(sub, rg)?;
             match rest {
                 [] => Target::ResourceGroupJobs { scope },
                 [name] => Target::Job { scope, name: job(name)? },
-                [name, action] if is(action, "listBitLockerKeys") => {
-                    Target::BitLockerKeys { scope, name: job(name)? }
-                }
-                _ => {
-                    return Err(format!(
-                        "path: unexpected segments after `jobs`: {}",
-                        quote(&rest.join("/"))
-                    ));
-                }
+                [name, _] => Target::BitLockerKeys { scope, name: job(name)? },
+                _ => return Err(not_ours()),
             }
         }
-        ["", subs, sub, providers, ns, jobs]
-            if is(subs, "subscriptions")
-                && is(providers, "providers")
-                && is(ns, "Microsoft.ImportExport")
-                && is(jobs, "jobs") =>
-        {
+        Shape::Subscription { sub } => {
             check_subscription(sub)?;
             Target::SubscriptionJobs { subscription: sub.to_string() }
-        }
-        _ => {
-            return Err(format!(
-                "path: {} is not an Import/Export path (/subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/Microsoft.ImportExport/jobs[/{{name}}])",
-                quote(path)
-            ));
         }
     };
     Ok(ArmPath { target, query, path: path.to_string() })

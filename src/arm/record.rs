@@ -34,12 +34,12 @@ use super::types::{
     DriveStatus, EncryptionKeyDetails, Export, JobDetails, JobResponse, PackageInformation, ReturnAddress,
     ReturnShipping, SystemData,
 };
-use crate::format::FormatVersion;
-use crate::job::Job;
-use crate::name::{DriveId, JobName};
-use crate::policy::Policy;
-use crate::state::DriveState;
-use crate::timer::Deadline;
+use crate::model::format::FormatVersion;
+use crate::model::job::Job;
+use crate::model::name::{DriveId, JobName};
+use crate::model::policy::Policy;
+use crate::model::state::DriveState;
+use crate::model::timer::Deadline;
 
 /// What the customer said about one drive, besides its BitLocker key: the manifest's file and
 /// hashes. The drive's state, copy status, logs and bytes are the service's, never stored from
@@ -143,7 +143,7 @@ struct RecordRepr {
     system_data: Authors,
 }
 
-crate::strict::strict_deserialize!(RecordRepr);
+crate::wire::strict::strict_deserialize!(RecordRepr);
 
 impl TryFrom<RecordRepr> for Record {
     type Error = String;
@@ -349,7 +349,7 @@ pub struct BitLockerKeys {
     keys: BTreeMap<DriveId, String>,
 }
 
-crate::strict::strict_serde!(BitLockerKeys);
+crate::wire::strict::strict_serde!(BitLockerKeys);
 
 impl fmt::Debug for BitLockerKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::types::{ErrorBody, ErrorResponse};
-use crate::error::Error;
+use crate::model::error::Error;
 
 /// An HTTP method of the ARM API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
@@ -21,6 +21,21 @@ pub enum Method {
     Delete,
     /// An action: `listBitLockerKeys`.
     Post,
+}
+
+impl Method {
+    /// The method whose HTTP name is `name` (exactly: HTTP methods are case-sensitive), if this
+    /// API takes it.
+    pub fn from_http(name: &str) -> Option<Method> {
+        match name {
+            "GET" => Some(Method::Get),
+            "PUT" => Some(Method::Put),
+            "PATCH" => Some(Method::Patch),
+            "DELETE" => Some(Method::Delete),
+            "POST" => Some(Method::Post),
+            _ => None,
+        }
+    }
 }
 
 /// A request, as data: method, ARM path (with its query), optional JSON body.
@@ -56,22 +71,57 @@ impl Response {
     }
 }
 
-/// A refusal with ARM's error body.
-pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
-    let body = ErrorResponse {
-        error: ErrorBody { code: Some(code.into()), message: Some(message.into()), ..ErrorBody::default() },
-    };
-    Response { status, body: serde_json::to_value(body).ok() }
+/// A refusal as data: the status, ARM's error code and the message. A host renders it (ARM's
+/// error body is `{"error": {"code", "message"}}`, [`Refusal::response`]); nothing needs to
+/// read a refusal back out of a body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The HTTP status: 400, 404, 405, 409 or 500.
+    pub status: u16,
+    /// ARM's error code: the core error's `code()` (`CancelNotAllowed`, …), `InvalidRequest`,
+    /// `NotFound`, `MissingApiVersionParameter`, `InvalidApiVersionParameter`, `InternalError`.
+    pub code: String,
+    /// What is wrong, in a sentence; for a malformed request it starts with the part
+    /// (`properties.jobType: …`).
+    pub message: String,
+}
+
+impl Refusal {
+    /// The refusal as ARM answers it: its status and ARM's error body.
+    pub fn response(&self) -> Response {
+        let body = ErrorResponse { error: self.error_body() };
+        Response { status: self.status, body: serde_json::to_value(body).ok() }
+    }
+
+    /// ARM's error object of the refusal: its code and message.
+    pub fn error_body(&self) -> ErrorBody {
+        ErrorBody {
+            code: Some(self.code.clone()),
+            message: Some(self.message.clone()),
+            ..ErrorBody::default()
+        }
+    }
+}
+
+impl From<Refusal> for Response {
+    fn from(refusal: Refusal) -> Response {
+        refusal.response()
+    }
+}
+
+/// A refusal with `status`, `code` and `message`.
+pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Refusal {
+    Refusal { status, code: code.into(), message: message.into() }
 }
 
 /// 400 `InvalidRequest`: the request itself is wrong; the message starts with the field.
-pub(crate) fn invalid(message: impl Into<String>) -> Response {
+pub(crate) fn invalid(message: impl Into<String>) -> Refusal {
     error(400, "InvalidRequest", message)
 }
 
 /// A core refusal as an ARM answer: 404 for an unknown job, 409 when the job's state refuses,
 /// 400 when the request itself is wrong. The code is the core error's `code()`.
-pub(crate) fn refusal(e: &Error) -> Response {
+pub(crate) fn refusal(e: &Error) -> Refusal {
     let status = match e {
         Error::JobNotFound { .. } => 404,
         Error::JobAlreadyExists { .. }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::request::{Method, Request};
 use super::service::{ScopedEvent, Service};
 use super::types::ErrorBody;
-use crate::timer::Timer;
+use crate::model::timer::Timer;
 
 /// Why an input line was not understood: its number (from 1), the field, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -59,6 +59,11 @@ pub const MAX_LINE_BYTES: usize = 64 << 10;
 /// Runs every line of `text` against `service` and returns the output lines, each ending in a
 /// newline. Stops at the first line it cannot read. For a long script, call [`run_line`] per
 /// line and write its answers as they come.
+///
+/// # Errors
+///
+/// A [`ScriptError`] naming the line (and the field) that is not a request or an operation;
+/// refusals of the requests themselves are answers, not errors.
 pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptError> {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
@@ -74,6 +79,11 @@ pub fn run_script(service: &mut Service, text: &str) -> Result<String, ScriptErr
 /// without newlines: a timer line per timer that came due, then the answer. A blank line has no
 /// output; a line longer than [`MAX_LINE_BYTES`] or that cannot be read is refused, naming the
 /// line and the field, and changes nothing.
+///
+/// # Errors
+///
+/// A [`ScriptError`] naming line `n` (and the field) when it is not a request or an operation;
+/// refusals of the request itself are answers, not errors.
 pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<String>, ScriptError> {
     let mut out = Vec::new();
     {
@@ -81,7 +91,7 @@ pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<Strin
             return Ok(out);
         }
         // A message may quote the input: it reaches a terminal escaped.
-        let escape = |text: &str| crate::text::escape_control(text).into_owned();
+        let escape = |text: &str| crate::wire::text::escape_control(text).into_owned();
         let fail = |field: Option<&str>, message: String| ScriptError {
             line: n,
             field: field.map(escape),
@@ -93,12 +103,14 @@ pub fn run_line(service: &mut Service, n: usize, line: &str) -> Result<Vec<Strin
                 format!("longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES), the most a line may hold"),
             ));
         }
-        let value = crate::strict::value_from_json(line).map_err(|e| fail(None, e.to_string()))?;
+        let value = crate::wire::strict::value_from_json(line).map_err(|e| fail(None, e.to_string()))?;
         let Value::Object(mut fields) = value else {
             return Err(fail(None, "a line is a JSON object".into()));
         };
         let at: Timestamp = match fields.remove("at") {
-            Some(Value::String(text)) => crate::instant::parse(&text).map_err(|e| fail(Some("at"), e))?,
+            Some(Value::String(text)) => {
+                crate::wire::instant::parse(&text).map_err(|e| fail(Some("at"), e))?
+            }
             Some(_) => return Err(fail(Some("at"), "not a string: an RFC 3339 instant".into())),
             None => return Err(fail(Some("at"), "missing".into())),
         };
@@ -166,7 +178,7 @@ fn check_datacenter_fields(
             ));
         }
     };
-    let allowed = crate::command::fields_of(op).unwrap_or_default();
+    let allowed = crate::model::command::fields_of(op).unwrap_or_default();
     for key in fields.keys() {
         if key != "op" && (key == "job" || !allowed.iter().any(|(name, _)| name == key)) {
             let takes: Vec<&str> = allowed.iter().map(|(name, _)| *name).filter(|n| *n != "job").collect();

@@ -14,11 +14,11 @@ use super::handle::{
 use super::list::list_page;
 use super::path::{ListPosition, Scope, ScopeKey};
 use super::record::{BitLockerKeys, Record};
-use super::request::{Request, Response};
-use crate::event::Event;
-use crate::format::FormatVersion;
-use crate::name::JobName;
-use crate::policy::Policy;
+use super::request::{Refusal, Request, Response};
+use crate::model::event::Event;
+use crate::model::format::FormatVersion;
+use crate::model::name::JobName;
+use crate::model::policy::Policy;
 
 /// A timer that fired in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +131,7 @@ impl Service {
     pub fn handle(&mut self, now: Timestamp, request: &Request) -> Exchange<Response> {
         let mut timers = self.handle_timeout(now);
         let answer = match handle::route(request) {
-            Err(response) => response,
+            Err(refusal) => refusal.response(),
             Ok(Route::List(list)) => match &list.scope {
                 ListScope::ResourceGroup(scope) => {
                     let key = scope.key();
@@ -170,7 +170,7 @@ impl Service {
         now: Timestamp,
         path: &str,
         operation: &Value,
-    ) -> Exchange<Result<(), Response>> {
+    ) -> Exchange<Result<(), Refusal>> {
         let mut timers = self.handle_timeout(now);
         let (scope, command) = match datacenter_command(path, operation) {
             Ok(parsed) => parsed,
@@ -345,8 +345,9 @@ impl Serialize for Service {
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        let repr =
-            ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::strict::Strict::object(deserializer))?;
+        let repr = ServiceRepr::<Record, BitLockerKeys>::deserialize(crate::wire::strict::Strict::object(
+            deserializer,
+        ))?;
         let mut service = Service::new(repr.config, repr.policy);
         for (i, record) in repr.records.into_iter().enumerate() {
             record.job().check(&repr.policy).map_err(|e| D::Error::custom(format!("records[{i}]: {e}")))?;

@@ -22,7 +22,7 @@ use std::time::Duration;
 use deadpool_postgres::{Pool, Transaction};
 use import_export_lifecycle::Command;
 use import_export_lifecycle::arm::{
-    BitLockerKeys, JobOperation, JobRequest, ListRequest, Record, Response, Scope, Write,
+    BitLockerKeys, JobOperation, JobRequest, ListRequest, Record, Refusal, Response, Scope, Write,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -265,7 +265,7 @@ impl Pg {
         &self,
         scope: &Scope,
         command: &Command,
-    ) -> Result<Result<(), Response>, StoreError> {
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let key = key_of(scope, command.job().as_str());
         in_transaction!(self, |txn| {
             let early = self.virtual_now(&txn).await?;

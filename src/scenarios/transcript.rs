@@ -12,15 +12,15 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Operation;
-use crate::job::{Drive, Job, Stage};
-use crate::name::JobName;
-use crate::policy::Policy;
-use crate::registry::Registry;
-use crate::scenario::{Action, Read, Scenario, Step};
-use crate::state::{JobState, JobType};
-use crate::text::escape_control;
-use crate::timer::Timer;
+use super::scenario::{Action, Read, Scenario, Step};
+use crate::hosts::registry::Registry;
+use crate::model::error::Operation;
+use crate::model::job::{Drive, Job, Stage};
+use crate::model::name::JobName;
+use crate::model::policy::Policy;
+use crate::model::state::{JobState, JobType};
+use crate::model::timer::Timer;
+use crate::wire::text::escape_control;
 
 /// What a reader of a transcript sees of a job: the service's names, and when the service will
 /// remove it if nothing else happens first.
@@ -38,7 +38,11 @@ pub struct JobView {
     /// The drives, with their states and bytes copied.
     pub drive_list: Vec<Drive>,
     /// When the service removes the job if nothing else happens first (R-TIMER-1, R-TIMER-3).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::instant::rfc3339::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::instant::rfc3339::option"
+    )]
     pub removal_at: Option<Timestamp>,
     /// Every state the job entered, with the instant, oldest first (R-STAGE-1).
     pub stages: Vec<Stage>,
@@ -88,7 +92,7 @@ pub enum Line {
     /// A timer came due before the next step: `{"at", "timer", "job"}`.
     Timer {
         /// Its deadline.
-        #[serde(with = "crate::instant::rfc3339")]
+        #[serde(with = "crate::wire::instant::rfc3339")]
         at: Timestamp,
         /// Which timer.
         timer: Timer,
@@ -120,7 +124,7 @@ pub struct StepLine {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StepRepr {
     step: usize,
-    #[serde(with = "crate::instant::rfc3339")]
+    #[serde(with = "crate::wire::instant::rfc3339")]
     at: Timestamp,
     op: Operation,
     ok: bool,
@@ -213,7 +217,7 @@ impl<'s> Replay<'s> {
     fn step(&mut self, i: usize, step: &Step) {
         let policy = self.policy;
         let registry = &mut self.registry;
-        let refused = |e: crate::error::Error| {
+        let refused = |e: crate::model::error::Error| {
             StepResult::Refused(ErrorView { code: e.code().to_string(), message: e.to_string() })
         };
         let (timers, result, target) = match &step.action {

@@ -8,13 +8,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::command::Command;
-use crate::format::FormatVersion;
-use crate::job::{Drive, Job, PackageInfo, Stage};
-use crate::name::{DriveId, JobName};
-use crate::state::{DriveState, JobState, JobType, TransferResult};
-use crate::timer::Timer;
-use crate::update::UpdateField;
+use crate::model::command::Command;
+use crate::model::job::PackageInfo;
+use crate::model::name::{DriveId, JobName};
+use crate::model::state::{JobState, JobType, TransferResult};
+use crate::model::timer::Timer;
+use crate::model::update::UpdateField;
 
 /// Something that happened to one job at one instant.
 ///
@@ -24,16 +23,16 @@ use crate::update::UpdateField;
 #[serde(remote = "Self")]
 pub struct Event {
     /// When it happened. For a timer, its deadline.
-    #[serde(with = "crate::instant::rfc3339")]
+    #[serde(with = "crate::wire::instant::rfc3339")]
     pub at: Timestamp,
-    /// The job it happened to.
+    /// The name of the job it happened to.
     pub job: JobName,
     /// What happened.
     #[serde(flatten)]
     pub change: Change,
 }
 
-crate::strict::strict_serde!(Event);
+crate::wire::strict::strict_serde!(Event);
 
 /// What happened to a job. Events that may move the job carry its `state` afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,21 +76,21 @@ pub enum Change {
     },
     /// A drive started copying.
     TransferStarted {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// The job's state afterwards.
         state: JobState,
     },
     /// A copying drive copied more bytes.
     TransferProgressed {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// Bytes copied in this step.
         bytes: u64,
     },
     /// A drive's copy ended.
     TransferFinished {
-        /// The drive.
+        /// The drive of the job, by id.
         drive: DriveId,
         /// How it ended.
         result: TransferResult,
@@ -189,145 +188,5 @@ impl Event {
             | Change::OverdueClosed
             | Change::RetentionExpired => return None,
         })
-    }
-}
-
-impl Job {
-    /// A new job, as a `Created` event makes it.
-    pub(crate) fn created(at: Timestamp, name: JobName, job_type: JobType, drives: &[DriveId]) -> Job {
-        Job {
-            format_version: FormatVersion,
-            name,
-            job_type,
-            state: JobState::Creating,
-            cancel_requested: false,
-            drive_list: specified(drives),
-            delivery_package: None,
-            package_overdue: false,
-            stages: Box::new([Stage { stage_name: JobState::Creating, stage_time: at }]),
-            updated_at: at,
-        }
-    }
-
-    /// Folds one event of this job into it. Total: an event that names a drive the job does not
-    /// have changes that drive not at all (the registry checks events before they get here).
-    pub(crate) fn evolve(&mut self, at: Timestamp, change: &Change) {
-        let state = match change {
-            Change::Created { .. } | Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
-                None
-            }
-            Change::Updated { fields, drives } => {
-                if fields.contains(&UpdateField::DriveList) {
-                    self.drive_list = specified(drives);
-                }
-                None
-            }
-            Change::Shipped { delivery_package } => {
-                self.delivery_package = delivery_package.clone().map(Box::new);
-                Some(JobState::Shipping)
-            }
-            Change::CancelRequested { state } => {
-                self.cancel_requested = true;
-                Some(*state)
-            }
-            Change::PackageReceived { drives, state } => {
-                self.package_overdue = false;
-                self.drive_list = package_contents(self, drives);
-                Some(*state)
-            }
-            Change::TransferStarted { drive, state } => {
-                self.set_drive(drive, |d| d.state = DriveState::Transferring);
-                Some(*state)
-            }
-            Change::TransferProgressed { drive, bytes } => {
-                self.set_drive(drive, |d| d.bytes_succeeded = d.bytes_succeeded.saturating_add(*bytes));
-                None
-            }
-            Change::TransferFinished { drive, result, state } => {
-                self.set_drive(drive, |d| d.state = DriveState::from(*result));
-                Some(*state)
-            }
-            Change::ShippedBack { state } => {
-                for d in &mut self.drive_list {
-                    if d.state.is_at_datacenter() {
-                        d.state = DriveState::ShippedBack;
-                    }
-                }
-                Some(*state)
-            }
-            Change::NeverReceived { state } => {
-                self.package_overdue = true;
-                for d in &mut self.drive_list {
-                    d.state = never_received(d.state);
-                }
-                Some(*state)
-            }
-            Change::OverdueClosed => Some(JobState::Closed),
-        };
-        if let Some(state) = state {
-            if state != self.state {
-                self.state = state;
-                // R-STAGE-1: states only move forward (R-FLOW-7), so the history holds at most
-                // one stage per state; it grows by exactly one, with no spare room.
-                let entered = at.max(self.state_entered_at());
-                let mut stages = std::mem::take(&mut self.stages).into_vec();
-                stages.reserve_exact(1);
-                stages.push(Stage { stage_name: state, stage_time: entered });
-                self.stages = stages.into_boxed_slice();
-            }
-        }
-        self.updated_at = at.max(self.updated_at);
-    }
-
-    fn set_drive(&mut self, id: &DriveId, change: impl FnOnce(&mut Drive)) {
-        if let Some(drive) = self.drive_list.iter_mut().find(|d| &d.drive_id == id) {
-            change(drive);
-        }
-    }
-}
-
-/// An import job's drives as named by the customer: `Specified`, nothing copied.
-fn specified(drives: &[DriveId]) -> Vec<Drive> {
-    drives
-        .iter()
-        .map(|id| Drive { drive_id: id.clone(), state: DriveState::Specified, bytes_succeeded: 0 })
-        .collect()
-}
-
-/// R-FLOW-2: the drive list once a package holding `arrived` came in. An import job's listed
-/// drives become `Received` and the rest `NeverReceived`; an export job's drives are the listed
-/// ones, `Received`.
-pub(crate) fn package_contents(job: &Job, arrived: &[DriveId]) -> Vec<Drive> {
-    match job.job_type {
-        JobType::Import => job
-            .drive_list
-            .iter()
-            .map(|d| Drive {
-                state: if arrived.contains(&d.drive_id) {
-                    DriveState::Received
-                } else {
-                    DriveState::NeverReceived
-                },
-                ..d.clone()
-            })
-            .collect(),
-        JobType::Export => arrived
-            .iter()
-            .map(|id| Drive { drive_id: id.clone(), state: DriveState::Received, bytes_succeeded: 0 })
-            .collect(),
-    }
-}
-
-/// R-TIMER-2: what the never-received timer does to one drive: a drive still expected is
-/// `NeverReceived`; any other keeps its state.
-pub(crate) fn never_received(state: DriveState) -> DriveState {
-    match state {
-        DriveState::Specified => DriveState::NeverReceived,
-        DriveState::Received
-        | DriveState::NeverReceived
-        | DriveState::Transferring
-        | DriveState::Completed
-        | DriveState::CompletedMoreInfo
-        | DriveState::ShippedBack => state,
     }
 }

@@ -9,16 +9,16 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
 
-use crate::command::Command;
-use crate::error::Operation;
-use crate::job::Job;
-use crate::name::{DriveId, JobName};
-use crate::policy::Policy;
-use crate::registry::Registry;
-use crate::rule::Rule;
-use crate::state::{DriveState, JobState, JobType, TransferResult};
-use crate::timer::Timer;
-use crate::update::UpdateField;
+use crate::hosts::registry::Registry;
+use crate::model::command::Command;
+use crate::model::error::Operation;
+use crate::model::job::Job;
+use crate::model::name::{DriveId, JobName};
+use crate::model::policy::Policy;
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState, JobType, TransferResult};
+use crate::model::timer::Timer;
+use crate::model::update::UpdateField;
 
 /// An input of the exploration: an operation, or the job's pending timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

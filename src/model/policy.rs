@@ -31,7 +31,7 @@ pub struct Policy {
     pub cancel_window: CancelWindow,
 }
 
-crate::strict::strict_serde!(Policy);
+crate::wire::strict::strict_serde!(Policy);
 
 impl Default for Policy {
     fn default() -> Self {

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use strum::{Display, EnumIter, IntoStaticStr};
 use thiserror::Error as ThisError;
 
-use crate::name::{DriveId, JobName, MAX_NAME_LEN};
-use crate::rule::Rule;
-use crate::state::{DriveState, JobState};
-use crate::update::UpdateField;
+use crate::model::name::{DriveId, JobName, MAX_NAME_LEN};
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState};
+use crate::model::update::UpdateField;
 
 /// The operations a job can be asked to perform, by the customer or by the datacenter.
 ///
@@ -70,7 +70,7 @@ pub enum Error {
     /// No job has that name: it never existed, was deleted, or was removed by a timer.
     #[error("{operation} refused: there is no job named '{job}' [{}]", Rule::Gone1)]
     JobNotFound {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
         /// The name asked for.
         job: JobName,
@@ -86,7 +86,7 @@ pub enum Error {
     /// The job's state does not accept a cancel.
     #[error("cancel refused for job '{job}' in state {state}: {} [{rule}]", rule.statement())]
     CancelNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the cancel arrived.
         state: JobState,
@@ -96,7 +96,7 @@ pub enum Error {
     /// The job's state does not accept a delete.
     #[error("delete refused for job '{job}' in state {state}: {} [{rule}]", rule.statement())]
     DeleteNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the delete arrived.
         state: JobState,
@@ -107,7 +107,7 @@ pub enum Error {
     /// whole update is refused (R-UPDATE-6).
     #[error("update refused for job '{job}' in state {state}: field {field}: {} [{rule}]", rule.statement())]
     UpdateNotAllowed {
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// Its state when the update arrived.
         state: JobState,
@@ -119,9 +119,9 @@ pub enum Error {
     /// The operation cannot happen in the job's (or the drive's) current state.
     #[error("{operation} refused for job '{job}' in state {state}{}: {} [{rule}]", DrivePart(drive.as_ref()), rule.statement())]
     InvalidStateTransition {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// The job's state.
         state: JobState,
@@ -137,9 +137,9 @@ pub enum Error {
         Rule::Input1
     )]
     DriveNotFound {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
-        /// The job.
+        /// The name of the job that refused.
         job: JobName,
         /// The job's state.
         state: JobState,
@@ -151,7 +151,7 @@ pub enum Error {
     /// with the state's refusal (see `docs/spec.md`, *Which refusal wins*).
     #[error("{operation} refused: {problem} [{}]", problem.rule())]
     InvalidRequest {
-        /// What was asked.
+        /// The operation that was refused.
         operation: Operation,
         /// What is wrong with it.
         problem: Problem,
@@ -282,6 +282,12 @@ pub enum Problem {
     /// A recorded event is not what the rules decide in the state it is applied to (R-EVENT-1).
     #[error("the event does not follow from the registry's state: the rules decide otherwise")]
     EventDoesNotFollow,
+    /// A job is marked `Shipping` through *Update Job* only once this field is known (R-FLOW-8).
+    #[error("marking the job Shipping needs its {field}, given in this request or an earlier one")]
+    ShipNeeds {
+        /// The field that is missing.
+        field: UpdateField,
+    },
     /// The drive's `bytesSucceeded` would go past the largest count the model holds.
     #[error("drive '{drive}' would count more than {} bytes", u64::MAX)]
     BytesOverflow {
@@ -293,12 +299,13 @@ pub enum Problem {
 impl Problem {
     /// The rule a request with this problem breaks: R-EVENT-1 for a recorded event that does not
     /// follow, R-UPDATE-6 for an update's list of fields, R-UPDATE-4 for drives given without
-    /// `driveList`, R-INPUT-1 for every other malformed input.
+    /// `driveList`, R-FLOW-8 for a shipment whose details are missing, R-INPUT-1 for every other malformed input.
     pub fn rule(&self) -> Rule {
         match self {
             Problem::EventDoesNotFollow => Rule::Event1,
             Problem::NoUpdateField | Problem::DuplicateUpdateField { .. } => Rule::Update6,
             Problem::DrivesWithoutDriveList => Rule::Update4,
+            Problem::ShipNeeds { .. } => Rule::Flow8,
             Problem::EmptyJobName
             | Problem::JobNameTooLong { .. }
             | Problem::JobNameCharacter { .. }

@@ -5,17 +5,17 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::command::Command;
-use crate::decide;
-use crate::decider::{self, Fate};
-use crate::error::{Error, Operation};
-use crate::event::Event;
-use crate::format::FormatVersion;
-use crate::job::Job;
-use crate::name::JobName;
-use crate::policy::Policy;
-use crate::rules;
-use crate::timer::Deadline;
+use crate::hosts::decider;
+use crate::lifecycle::evolve::{self, Fate};
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation};
+use crate::model::event::Event;
+use crate::model::format::FormatVersion;
+use crate::model::job::Job;
+use crate::model::name::JobName;
+use crate::model::outcome::Outcome;
+use crate::model::policy::Policy;
+use crate::model::timer::Deadline;
 
 /// Every job of a service, keyed by name, and the timers pending on them.
 ///
@@ -37,17 +37,6 @@ pub struct Registry {
     /// Every pending timer's instant and job, earliest first; kept in step with `jobs` by
     /// [`Registry::commit`]. Which timer it is follows from the job's state.
     timers: BTreeSet<(Timestamp, JobName)>,
-}
-
-/// What an input to a [`Registry`] did: the timers that came due before it (applied first, in
-/// time order), then its own result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[must_use = "an Outcome holds the refusal, if any, and the timers that fired"]
-pub struct Outcome<T> {
-    /// Events of the timers that fired before the input was handled, earliest first.
-    pub timers: Vec<Event>,
-    /// The input's own result.
-    pub result: Result<T, Error>,
 }
 
 impl Default for Registry {
@@ -81,7 +70,7 @@ impl Registry {
     /// its instant. `None` when no timer is pending. O(log n).
     pub fn next_deadline(&self) -> Option<Deadline> {
         let (_, name) = self.timers.first()?;
-        rules::deadline(self.jobs.get(name)?, &self.policy)
+        self.jobs.get(name)?.next_deadline(&self.policy)
     }
 
     /// Fires every timer due at `now` (deadline `<= now`), earliest first, and returns their
@@ -94,16 +83,13 @@ impl Registry {
             if *at > now {
                 break;
             }
-            let Some(deadline) = self.jobs.get(name).and_then(|job| rules::deadline(job, &self.policy))
-            else {
+            let Some(event) = self.jobs.get(name).and_then(|job| job.due_timer(&self.policy, now)) else {
                 // Cannot happen: commit keeps the index in step with the jobs. Dropping the
                 // orphan keeps the loop finite all the same.
                 let orphan = (*at, name.clone());
                 self.timers.remove(&orphan);
                 continue;
             };
-            let Some(job) = self.jobs.get(name) else { break };
-            let event = decide::fire(job, &deadline);
             self.commit(&event);
             fired.push(event);
         }
@@ -122,6 +108,11 @@ impl Registry {
     /// decide in the registry's present state (R-EVENT-1): the event its command decides at its
     /// instant, or the event of the job's due timer. An event that does not follow is refused
     /// with the error deciding it gives (or `InvalidRequest`), and nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// As [`decider::apply`]: the refusal of an event that does not follow (R-EVENT-1); nothing
+    /// changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
         decider::check_follows(self.jobs.get(&event.job).map(|job| &**job), &self.policy, event)?;
         self.commit(event);
@@ -130,6 +121,10 @@ impl Registry {
 
     /// Rebuilds a registry from its events, oldest first (R-EVENT-1). On the first event that does
     /// not follow, returns its index and why.
+    ///
+    /// # Errors
+    ///
+    /// The index of the first event that does not follow, and why (R-EVENT-1).
     pub fn replay<'e>(
         policy: Policy,
         events: impl IntoIterator<Item = &'e Event>,
@@ -185,7 +180,7 @@ impl Registry {
         let mut own: Vec<(Timestamp, JobName)> = self
             .jobs
             .values()
-            .filter_map(|job| self.due_by_own_instant(job, now).map(|d| (d.at, d.job)))
+            .filter_map(|job| job.due_timer(&self.policy, job.acting_instant(now)).map(|e| (e.at, e.job)))
             .collect();
         own.sort_unstable();
         for (_, name) in own {
@@ -196,20 +191,21 @@ impl Registry {
         Outcome { timers, result: Ok(jobs) }
     }
 
-    /// The job's timer, if it is due by the instant a command at `now` acts on the job at.
-    fn due_by_own_instant(&self, job: &Job, now: Timestamp) -> Option<Deadline> {
-        rules::deadline(job, &self.policy).filter(|d| d.at <= rules::instant(job, now))
+    /// The events of job `name`'s timers due by the instant a command at `now` acts on it at,
+    /// as [`Job::catch_up`] fires them before a command; empty (and allocating nothing) when
+    /// none is due.
+    fn own_due(&self, now: Timestamp, name: &JobName) -> Vec<Event> {
+        match self.jobs.get(name) {
+            Some(job) => job.catch_up(&self.policy, job.acting_instant(now)).events,
+            None => Vec::new(),
+        }
     }
 
-    /// Fires the timers of job `name` due by the instant a command at `now` acts on it at,
-    /// earliest first, as [`decider::decide`] fires them before a command.
+    /// Fires the timers of job `name` due by the instant a command at `now` acts on it at.
     fn fire_own(&mut self, now: Timestamp, name: &JobName) -> Vec<Event> {
-        let mut fired = Vec::new();
-        while let Some(job) = self.jobs.get(name) {
-            let Some(deadline) = self.due_by_own_instant(job, now) else { break };
-            let event = decide::fire(job, &deadline);
-            self.commit(&event);
-            fired.push(event);
+        let fired = self.own_due(now, name);
+        for event in &fired {
+            self.commit(event);
         }
         fired
     }
@@ -229,19 +225,19 @@ impl Registry {
     /// of the job's name; the timer index changes only when the job's deadline does.
     fn commit(&mut self, event: &Event) {
         let Some(job) = self.jobs.get_mut(&event.job) else {
-            if let Fate::Created(job) = decider::evolve_in(None, event) {
-                if let Some(new) = rules::deadline(&job, &self.policy) {
+            if let Fate::Created(job) = evolve::evolve_in(None, event) {
+                if let Some(new) = job.next_deadline(&self.policy) {
                     self.timers.insert((new.at, new.job));
                 }
                 self.jobs.insert(event.job.clone(), Box::new(job));
             }
             return;
         };
-        let old = rules::deadline(job, &self.policy).map(|d| d.at);
-        let fate = decider::evolve_in(Some(&mut **job), event);
+        let old = job.next_deadline(&self.policy).map(|d| d.at);
+        let fate = evolve::evolve_in(Some(&mut **job), event);
         let new = match fate {
             Fate::Removed => None,
-            Fate::Kept | Fate::Created(_) => rules::deadline(job, &self.policy).map(|d| d.at),
+            Fate::Kept | Fate::Created(_) => job.next_deadline(&self.policy).map(|d| d.at),
         };
         if old != new {
             if let Some(at) = old {
@@ -277,14 +273,14 @@ impl Serialize for Registry {
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let repr = RegistryRepr::<Job>::deserialize(crate::strict::Strict::object(deserializer))?;
+        let repr = RegistryRepr::<Job>::deserialize(crate::wire::strict::Strict::object(deserializer))?;
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
             job.check(&registry.policy).map_err(serde::de::Error::custom)?;
             if registry.jobs.contains_key(&job.name) {
                 return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
             }
-            if let Some(deadline) = rules::deadline(&job, &registry.policy) {
+            if let Some(deadline) = job.next_deadline(&registry.policy) {
                 registry.timers.insert((deadline.at, deadline.job));
             }
             registry.jobs.insert(job.name.clone(), Box::new(job));

@@ -1,13 +1,11 @@
 //! What is true of every job, whatever happened to it. Written apart from the rules that move
 //! jobs, so that checking one against the other means something.
 
-use crate::job::{Job, MAX_DRIVES};
-use crate::policy::Policy;
-use crate::rules;
-use jiff::{SignedDuration, Timestamp};
+use crate::lifecycle::rules;
+use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::policy::Policy;
 
-use crate::state::{DriveState, JobState, JobType};
-use crate::timer::Timer;
+use crate::model::state::{DriveState, JobState, JobType};
 
 /// The phrase of the broken history invariant (R-STAGE-1), also used when a stored job's
 /// `createdAt` or `stateEnteredAt` disagrees with its stages.
@@ -236,32 +234,23 @@ pub(crate) fn check_under(job: &Job, policy: &Policy) -> Result<(), String> {
     // A timer due by the job's last instant fires before anything is recorded at that instant
     // (R-TIMER-4, R-CLOCK-1); it is due at that very instant only when its period is zero days
     // and it started counting then.
-    if let Some(deadline) = rules::deadline(job, policy) {
-        let period = match deadline.timer {
-            Timer::CreatingExpired => Some(policy.creating_expiry()),
-            Timer::NeverReceived => Some(policy.shipping_expiry()),
-            Timer::OverdueClosed => policy.overdue_close(),
-            Timer::RetentionExpired => Some(policy.retention()),
-        };
-        let zero = period == Some(SignedDuration::ZERO);
-        if deadline.at < job.updated_at || (deadline.at == job.updated_at && !zero) {
+    if let Some(timer) = rules::pending(job, policy) {
+        let zero = timer.since == timer.at;
+        if timer.at < job.updated_at || (timer.at == job.updated_at && !zero) {
             return fail("something is recorded at or after its own timer's deadline, which fires first");
         }
     }
-    let shipping = policy.shipping_expiry();
-    let after = |from: Timestamp, period: SignedDuration| from.checked_add(period).ok();
     if job.package_overdue {
         // Overdue from the instant the job was marked Shipping + the shipping period (R-TIMER-2).
         let shipped = job.stages.iter().find(|s| s.stage_name == JobState::Shipping).map(|s| s.stage_time);
-        let overdue = shipped.and_then(|shipped| after(shipped, shipping));
+        let overdue = shipped.and_then(|shipped| rules::overdue_at(shipped, policy));
         let overdue_at = match job.state {
             JobState::Shipping => overdue.is_some_and(|at| at <= job.updated_at),
             // Cancelled during the operators' wait (R-CANCEL-9).
             JobState::Completed => overdue.is_some_and(|at| at <= entered),
             // Closed by the operators at the end of their wait, recorded then (R-TIMER-6).
-            JobState::Closed => policy
-                .overdue_close()
-                .and_then(|close| overdue.and_then(|at| after(at, close)))
+            JobState::Closed => shipped
+                .and_then(|shipped| rules::overdue_closed_at(shipped, policy))
                 .is_some_and(|at| at == entered),
             JobState::Creating | JobState::Received | JobState::Transferring | JobState::Packaging => false,
         };
@@ -295,5 +284,50 @@ fn has_copied(state: DriveState) -> bool {
         | DriveState::CompletedMoreInfo
         | DriveState::ShippedBack => true,
         DriveState::Specified | DriveState::Received | DriveState::NeverReceived => false,
+    }
+}
+
+impl Job {
+    /// Checks the invariants every job of the model satisfies, whatever happened to it:
+    ///
+    /// - at most [`MAX_DRIVES`] drives, ids unique; an import job has at least one;
+    /// - `createdAt <= stateEnteredAt <= updatedAt`;
+    /// - each state's drives are in the states that state allows (e.g. nothing copies in
+    ///   `Packaging`, nothing is at the datacenter in `Creating`), a `Closed` job was not
+    ///   cancelled, a cancelled job is never waiting for a drive to start; a finished job
+    ///   shipped a drive back, unless a cancel or the operators' close (R-TIMER-6) ended it
+    ///   before anything arrived;
+    /// - only a drive that started copying has `bytesSucceeded`;
+    /// - a job in `Creating` entered it when created and has no `deliveryPackage`;
+    /// - its stages are its history: `Creating` at `createdAt`, forward in order, its state at
+    ///   `stateEnteredAt` last (R-STAGE-1).
+    ///
+    /// Returns a sentence saying which one is broken. Used when deserializing and by the tests.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and the invariant it breaks.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        crate::lifecycle::invariants::check(self)
+    }
+
+    /// Checks that the rules can reach this job under `policy`: [`check_invariants`] and what
+    /// the policy decides besides: no instant recorded at or after a timer that fires first
+    /// (`updatedAt` before the job's own deadline), a package overdue only once the shipping
+    /// period ended, a job the operators closed closed at the end of their wait, a cancel only
+    /// in a state the cancel window accepts. A job passes if and
+    /// only if some history under `policy` reaches it (proved by enumeration in the tests).
+    ///
+    /// Deserializing a `Job` on its own checks [`check_invariants`] only (the policy is not in
+    /// its JSON); a host that stores jobs one by one calls this after reading one.
+    /// Deserializing a [`Registry`](crate::Registry) checks every job with its policy.
+    ///
+    /// [`check_invariants`]: Job::check_invariants
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the job, its state and what no history under `policy` reaches.
+    pub fn check(&self, policy: &Policy) -> Result<(), String> {
+        crate::lifecycle::invariants::check_under(self, policy)
     }
 }

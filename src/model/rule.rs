@@ -44,6 +44,8 @@ pub enum Rule {
     Flow6,
     /// R-FLOW-7
     Flow7,
+    /// R-FLOW-8
+    Flow8,
     /// R-DELETE-1
     Delete1,
     /// R-DELETE-2
@@ -116,6 +118,7 @@ impl Rule {
             Rule::Flow5 => "R-FLOW-5",
             Rule::Flow6 => "R-FLOW-6",
             Rule::Flow7 => "R-FLOW-7",
+            Rule::Flow8 => "R-FLOW-8",
             Rule::Delete1 => "R-DELETE-1",
             Rule::Delete2 => "R-DELETE-2",
             Rule::Update1 => "R-UPDATE-1",
@@ -182,6 +185,9 @@ impl Rule {
             }
             Rule::Flow7 => {
                 "a job's state only moves forward along Creating, Shipping, Received, Transferring, Packaging, Completed or Closed"
+            }
+            Rule::Flow8 => {
+                "a job is marked Shipping through Update Job only once its returnAddress and its deliveryPackage are known, from that request or an earlier one; a job whose state refuses the shipment is refused by its state first"
             }
             Rule::Delete1 => "a delete is accepted in Creating, Completed and Closed",
             Rule::Delete2 => "a delete is refused in Shipping, Received, Transferring and Packaging",

@@ -49,17 +49,21 @@
 //! assert!(record.is_none());
 //! ```
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 
-use crate::command::Command;
-use crate::decide;
-use crate::error::{Error, Operation, Problem};
-use crate::event::{Change, Event};
-use crate::job::Job;
-use crate::policy::Policy;
-use crate::registry::Outcome;
-use crate::rules;
-use crate::timer::Deadline;
+use crate::lifecycle::catch_up::catch_up;
+use crate::lifecycle::decide;
+use crate::lifecycle::evolve::evolve;
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::event::Event;
+use crate::model::job::Job;
+use crate::model::outcome::Outcome;
+use crate::model::policy::Policy;
+
+pub use crate::lifecycle::catch_up::CaughtUp;
 
 /// Decides `command` at `now` on `job` (the job the command names, or `None` if there is
 /// none), without changing anything.
@@ -69,24 +73,9 @@ use crate::timer::Deadline;
 /// on the job as those timers leave it. Folding `timers` and then `result`'s event into the job,
 /// in that order, is what [`execute`] does.
 pub fn decide(job: Option<&Job>, policy: &Policy, now: Timestamp, command: &Command) -> Outcome<Event> {
-    let mut timers = Vec::new();
-    // The job as its due timers leave it; `None` until one fires (the common case: no copy).
-    let mut after: Option<Option<Job>> = None;
-    loop {
-        let current = match &after {
-            Some(fired) => fired.as_ref(),
-            None => job,
-        };
-        let Some((due, deadline)) = current.and_then(|j| due_before(j, policy, now).map(|d| (j, d))) else {
-            let result = decide::decide_for(current, policy, now, command);
-            return Outcome { timers, result };
-        };
-        let event = decide::fire(due, &deadline);
-        let mut next = Some(due.clone());
-        evolve(&mut next, &event);
-        timers.push(event);
-        after = Some(next);
-    }
+    let caught = catch_up(job, policy, |j| j.acting_instant(now));
+    let result = decide::decide_for(caught.job.as_deref(), policy, now, command);
+    Outcome { timers: caught.events, result }
 }
 
 /// Folds one recorded event into `job`, after checking that it follows: it is exactly the event
@@ -95,6 +84,12 @@ pub fn decide(job: Option<&Job>, policy: &Policy, now: Timestamp, command: &Comm
 ///
 /// An event that does not follow is refused with the error deciding it gives (or
 /// `InvalidRequest`), and `job` is left as it was.
+///
+/// # Errors
+///
+/// The error deciding the event's command gives, or `InvalidRequest`
+/// ([`Problem::EventDoesNotFollow`]), when the event is not
+/// exactly what the rules decide at its instant (R-EVENT-1); `job` is left as it was.
 pub fn apply(job: &mut Option<Job>, policy: &Policy, event: &Event) -> Result<(), Error> {
     check_follows(job.as_ref(), policy, event)?;
     evolve(job, event);
@@ -116,15 +111,7 @@ pub fn execute(job: &mut Option<Job>, policy: &Policy, now: Timestamp, command: 
 /// their events. A timer that fires may start another (a cancelled job whose package never came
 /// completes and starts its retention); that one fires too if it is due.
 pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
-    let mut fired = Vec::new();
-    while let Some((due, deadline)) =
-        job.as_ref().and_then(|j| rules::deadline(j, policy).filter(|d| d.at <= now).map(|d| (j, d)))
-    {
-        let event = decide::fire(due, &deadline);
-        evolve(job, &event);
-        fired.push(event);
-    }
-    fired
+    settle(job, policy, |_| now)
 }
 
 /// Before a host shows `job` at `now` (*Get Job*, *List Jobs*): fires the job's timers due by
@@ -133,15 +120,19 @@ pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) ->
 /// whether the job exists, even when the caller's clock is behind the job's history (possible
 /// only with a zero-day period).
 pub fn read(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
-    match job.as_ref().map(|j| rules::instant(j, now)) {
-        Some(at) => handle_timeout(job, policy, at),
-        None => Vec::new(),
-    }
+    settle(job, policy, |j| j.acting_instant(now))
 }
 
-/// The job's timer, if it is due by the instant a command at `now` acts on the job.
-fn due_before(job: &Job, policy: &Policy, now: Timestamp) -> Option<Deadline> {
-    rules::deadline(job, policy).filter(|d| d.at <= rules::instant(job, now))
+/// Replaces `job` by what [`Job::catch_up`] makes of it by `until(job)`.
+fn settle(job: &mut Option<Job>, policy: &Policy, until: impl Fn(&Job) -> Timestamp) -> Vec<Event> {
+    let caught = catch_up(job.as_ref(), policy, until);
+    if caught.is_unchanged() {
+        return caught.events;
+    }
+    let CaughtUp { job: after, events } = caught;
+    let after = after.map(Cow::into_owned);
+    *job = after;
+    events
 }
 
 /// R-EVENT-1: `event` is exactly what the rules decide for `job` at the event's instant.
@@ -154,7 +145,7 @@ pub(crate) fn check_follows(job: Option<&Job>, policy: &Policy, event: &Event) -
     let expected = match event.command() {
         Some(command) => {
             // A command event comes after every timer of its job due by its instant.
-            if job.and_then(|j| rules::deadline(j, policy)).is_some_and(|d| d.at <= event.at) {
+            if job.is_some_and(|j| j.due_timer(policy, event.at).is_some()) {
                 return Err(does_not_follow());
             }
             decide::decide_for(job, policy, event.at, &command)?
@@ -162,63 +153,8 @@ pub(crate) fn check_follows(job: Option<&Job>, policy: &Policy, event: &Event) -
         None => {
             let job = job
                 .ok_or_else(|| Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() })?;
-            let deadline =
-                rules::deadline(job, policy).filter(|d| d.at == event.at).ok_or_else(does_not_follow)?;
-            decide::fire(job, &deadline)
+            job.due_timer(policy, event.at).filter(|due| due.at == event.at).ok_or_else(does_not_follow)?
         }
     };
     if &expected == event { Ok(()) } else { Err(does_not_follow()) }
-}
-
-/// Folds an event the rules decided into the job: creates it, changes it, or removes it.
-/// Unchecked: the event must come from [`decide`] or have passed [`check_follows`].
-pub(crate) fn evolve(job: &mut Option<Job>, event: &Event) {
-    match evolve_in(job.as_mut(), event) {
-        Fate::Created(new) => *job = Some(new),
-        Fate::Removed => *job = None,
-        Fate::Kept => {}
-    }
-}
-
-/// What folding one event did to the job's existence; the job itself, if it exists, has
-/// already changed in place.
-pub(crate) enum Fate {
-    /// The event created this job.
-    Created(Job),
-    /// The job still exists (or still does not).
-    Kept,
-    /// The event removed the job.
-    Removed,
-}
-
-/// The one place an event changes a job: a `Created` event makes it, an event that removes it
-/// ends it, any other event evolves it in place. Hosts that keep jobs in other shapes (the
-/// registry's boxes) go through here too.
-pub(crate) fn evolve_in(job: Option<&mut Job>, event: &Event) -> Fate {
-    match job {
-        // Only a `Created` event makes a job; any other event names no job that exists.
-        None => match &event.change {
-            Change::Created { job_type, drives } => {
-                Fate::Created(Job::created(event.at, event.job.clone(), *job_type, drives))
-            }
-            Change::Shipped { .. }
-            | Change::Updated { .. }
-            | Change::CancelRequested { .. }
-            | Change::Deleted
-            | Change::PackageReceived { .. }
-            | Change::TransferStarted { .. }
-            | Change::TransferProgressed { .. }
-            | Change::TransferFinished { .. }
-            | Change::ShippedBack { .. }
-            | Change::CreatingExpired
-            | Change::NeverReceived { .. }
-            | Change::OverdueClosed
-            | Change::RetentionExpired => Fate::Kept,
-        },
-        Some(_) if event.removes_job() => Fate::Removed,
-        Some(existing) => {
-            existing.evolve(event.at, &event.change);
-            Fate::Kept
-        }
-    }
 }

@@ -53,6 +53,10 @@ impl<D> Strict<D> {
 
 /// Reads `T` from `text` strictly: JSON, no array for an object, no key twice, nothing after
 /// the value. serde_json's nesting limit (128) bounds the depth.
+///
+/// # Errors
+///
+/// serde_json's error for malformed JSON, a key given twice, or a value that does not fit `T`.
 #[cfg(any(feature = "arm", feature = "scenarios"))]
 pub fn from_json<T: de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
@@ -63,6 +67,10 @@ pub fn from_json<T: de::DeserializeOwned>(text: &str) -> Result<T, serde_json::E
 
 /// Reads a JSON value from `text`, refusing a key that appears twice in one object (a
 /// `serde_json::Value` would keep the last). Read fields out of it with [`from_value`].
+///
+/// # Errors
+///
+/// serde_json's error for malformed JSON or a key given twice.
 #[cfg(any(feature = "arm", feature = "scenarios"))]
 pub fn value_from_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
     from_json(text)
@@ -70,6 +78,11 @@ pub fn value_from_json(text: &str) -> Result<serde_json::Value, serde_json::Erro
 
 /// [`value_from_json`], and on error where in the value the reader was when it stopped
 /// (`steps[2].bytes`; none for text after the value).
+///
+/// # Errors
+///
+/// serde_json's error for malformed JSON or a key given twice, with the path of the object
+/// that holds it.
 #[cfg(feature = "scenarios")]
 pub fn located_value_from_json(
     text: &str,
@@ -84,6 +97,10 @@ pub fn located_value_from_json(
 }
 
 /// Reads `T` from a JSON value strictly: no array where an object is expected.
+///
+/// # Errors
+///
+/// serde_json's error for a value that does not fit `T`.
 #[cfg(any(feature = "arm", feature = "scenarios"))]
 pub fn from_value<T: de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, serde_json::Error> {
     T::deserialize(Strict::new(value))
@@ -100,7 +117,7 @@ macro_rules! strict_serde {
         }
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <$ty>::deserialize($crate::strict::Strict::object(deserializer))
+                <$ty>::deserialize($crate::wire::strict::Strict::object(deserializer))
             }
         }
     };
@@ -112,7 +129,7 @@ macro_rules! strict_deserialize {
     ($ty:ty) => {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <$ty>::deserialize($crate::strict::Strict::object(deserializer))
+                <$ty>::deserialize($crate::wire::strict::Strict::object(deserializer))
             }
         }
     };
@@ -137,7 +154,7 @@ impl<V> Visit<V> {
     fn key<E: de::Error>(&self, key: &str) -> Result<(), E> {
         match &self.keys {
             Some(keys) if !keys.borrow_mut().insert(key.into()) => {
-                Err(E::custom(format_args!("duplicate key `{}`", crate::text::escape_control(key))))
+                Err(E::custom(format_args!("duplicate key `{}`", crate::wire::text::escape_control(key))))
             }
             Some(_) | None => Ok(()),
         }

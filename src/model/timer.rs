@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumIter};
 
-use crate::name::JobName;
+use crate::model::name::JobName;
 
 /// A timer the service runs on a job. At most one is pending per job at a time; which one, and
 /// when it fires, follow from the job's state and the [`Policy`](crate::Policy).
@@ -25,16 +25,6 @@ pub enum Timer {
     RetentionExpired,
 }
 
-impl Timer {
-    /// The timer removes the job: after it fired nothing about the job is visible (R-GONE-1).
-    pub fn removes_job(self) -> bool {
-        match self {
-            Timer::CreatingExpired | Timer::RetentionExpired => true,
-            Timer::NeverReceived | Timer::OverdueClosed => false,
-        }
-    }
-}
-
 /// A pending timer: which one, on which job, and the instant it fires.
 ///
 /// The job is visible, unchanged by this timer, at every instant strictly before `at`; at `at`
@@ -42,10 +32,10 @@ impl Timer {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Deadline {
     /// The instant the timer fires.
-    #[serde(with = "crate::instant::rfc3339")]
+    #[serde(with = "crate::wire::instant::rfc3339")]
     pub at: Timestamp,
-    /// The job it fires on.
+    /// The name of the job whose timer this is.
     pub job: JobName,
-    /// Which timer.
+    /// Which of the service's clocks fires, and so what it does to the job.
     pub timer: Timer,
 }

@@ -1,5 +1,5 @@
 //! Scenario files: small stories of one or more jobs, written by hand, replayed by
-//! [`replay`](crate::replay).
+//! [`replay`](super::replay).
 //!
 //! ```json
 //! {
@@ -24,10 +24,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::command::Command;
-use crate::error::Operation;
-use crate::name::JobName;
-use crate::policy::Policy;
+use crate::model::command::Command;
+use crate::model::error::Operation;
+use crate::model::name::JobName;
+use crate::model::policy::Policy;
 
 /// A story to replay: a title, the policy it runs under, and its steps in time order.
 ///
@@ -52,7 +52,7 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     /// When the step happens.
-    #[serde(with = "crate::instant::rfc3339")]
+    #[serde(with = "crate::wire::instant::rfc3339")]
     pub at: Timestamp,
     /// What happens.
     #[serde(flatten)]
@@ -82,18 +82,18 @@ pub enum Read {
     List,
 }
 
-crate::strict::strict_serde!(Read);
+crate::wire::strict::strict_serde!(Read);
 
 impl<'de> Deserialize<'de> for Scenario {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(crate::strict::Strict::object(deserializer))?;
+        let value = Value::deserialize(crate::wire::strict::Strict::object(deserializer))?;
         Scenario::from_value(&value).map_err(serde::de::Error::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(crate::strict::Strict::object(deserializer))?;
+        let value = Value::deserialize(crate::wire::strict::Strict::object(deserializer))?;
         parse_step(&value, 1).map_err(|e| {
             let field = e.field.map(|f| format!("field `{f}`: ")).unwrap_or_default();
             serde::de::Error::custom(format_args!("{field}{}", e.message))
@@ -128,7 +128,7 @@ pub struct ScenarioError {
 impl ScenarioError {
     fn new(step: Option<usize>, field: Option<&str>, message: impl Into<String>) -> Self {
         // A message may quote the input: it reaches a terminal escaped.
-        let escape = |text: &str| crate::text::escape_control(text).into_owned();
+        let escape = |text: &str| crate::wire::text::escape_control(text).into_owned();
         ScenarioError { step, field: field.map(escape), message: escape(&message.into()) }
     }
 }
@@ -144,6 +144,12 @@ impl Scenario {
     /// Reads a scenario from its JSON text, checking every step field by field. A text longer
     /// than [`MAX_SCENARIO_BYTES`], more than [`MAX_STEPS`] steps or a title longer than
     /// [`MAX_TITLE_CHARS`] are refused, naming the cap.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScenarioError`] naming the step and the field that does not fit: malformed or
+    /// duplicated JSON, an unknown field, steps out of time order, a file over
+    /// [`MAX_SCENARIO_BYTES`] or [`MAX_STEPS`].
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
         if text.len() > MAX_SCENARIO_BYTES {
             return Err(ScenarioError::new(
@@ -152,12 +158,12 @@ impl Scenario {
                 format!("the file holds more than {MAX_SCENARIO_BYTES} bytes, the most a scenario may hold"),
             ));
         }
-        let value = crate::strict::located_value_from_json(text).map_err(|(e, path)| {
+        let value = crate::wire::strict::located_value_from_json(text).map_err(|(e, path)| {
             // Name the step and the field the reader was in when it stopped.
             let (step, mut field) = path.as_ref().map(located).unwrap_or_default();
             let message = e.to_string();
             // A key refused as a duplicate is the field to blame, though the path stops before it.
-            if let Some(key) = crate::strict::duplicate_key(&message) {
+            if let Some(key) = crate::wire::strict::duplicate_key(&message) {
                 field = Some(key.to_string());
             }
             ScenarioError::new(step, field.as_deref(), message)
@@ -232,7 +238,7 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
     };
     let at: Timestamp = match fields.get("at") {
         Some(Value::String(text)) => {
-            crate::instant::parse(text).map_err(|e| ScenarioError::new(Some(n), Some("at"), e))?
+            crate::wire::instant::parse(text).map_err(|e| ScenarioError::new(Some(n), Some("at"), e))?
         }
         Some(_) => {
             return Err(ScenarioError::new(
@@ -254,7 +260,7 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
         Some(_) => return Err(ScenarioError::new(Some(n), Some("op"), "not a string")),
         None => return Err(ScenarioError::new(Some(n), Some("op"), "missing")),
     };
-    let Some(allowed) = crate::command::fields_of(op) else {
+    let Some(allowed) = crate::model::command::fields_of(op) else {
         return Err(ScenarioError::new(
             Some(n),
             Some("op"),
@@ -287,13 +293,13 @@ fn parse_step(raw: &Value, n: usize) -> Result<Step, ScenarioError> {
 
 /// Checks one field's value against the type it has in every operation that takes it.
 fn check_field(value: &Value, n: usize, name: &str) -> Result<(), ScenarioError> {
-    use crate::name::DriveId;
-    use crate::state::{JobType, TransferResult};
+    use crate::model::name::DriveId;
+    use crate::model::state::{JobType, TransferResult};
     match name {
         "job" => parse::<JobName>(value, Some(n), name).map(drop),
         "type" => parse::<JobType>(value, Some(n), name).map(drop),
         "drives" => parse::<Vec<DriveId>>(value, Some(n), name).map(drop),
-        "fields" => parse::<Vec<crate::update::UpdateField>>(value, Some(n), name).map(drop),
+        "fields" => parse::<Vec<crate::model::update::UpdateField>>(value, Some(n), name).map(drop),
         "drive" => parse::<DriveId>(value, Some(n), name).map(drop),
         "bytes" => parse::<u64>(value, Some(n), name).map(drop),
         "result" => parse::<TransferResult>(value, Some(n), name).map(drop),
@@ -303,7 +309,7 @@ fn check_field(value: &Value, n: usize, name: &str) -> Result<(), ScenarioError>
 }
 
 fn parse<T: DeserializeOwned>(value: &Value, step: Option<usize>, field: &str) -> Result<T, ScenarioError> {
-    crate::strict::from_value(value).map_err(|e| ScenarioError::new(step, Some(field), e.to_string()))
+    crate::wire::strict::from_value(value).map_err(|e| ScenarioError::new(step, Some(field), e.to_string()))
 }
 
 /// The step (from 1) and the field a reader's path points at: `steps[2].bytes` is step 3,

@@ -3,17 +3,18 @@
 
 use jiff::Timestamp;
 
-use crate::command::Command;
-use crate::error::{Error, Operation, Problem};
-use crate::event::{Change, Event, never_received, package_contents};
-use crate::job::{Job, MAX_DRIVES};
-use crate::name::DriveId;
-use crate::policy::Policy;
-use crate::rule::Rule;
-use crate::rules;
-use crate::state::{DriveState, JobState, JobType};
-use crate::timer::{Deadline, Timer};
-use crate::update::UpdateField;
+use crate::lifecycle::evolve::{never_received, package_contents};
+use crate::lifecycle::rules::{self, Act};
+use crate::model::command::Command;
+use crate::model::error::{Error, Operation, Problem};
+use crate::model::event::{Change, Event};
+use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::name::DriveId;
+use crate::model::policy::Policy;
+use crate::model::rule::Rule;
+use crate::model::state::{DriveState, JobState, JobType};
+use crate::model::timer::{Deadline, Timer};
+use crate::model::update::UpdateField;
 
 /// Decides `command` at `now` given the job its name designates, if one exists: for callers
 /// that have already looked it up.
@@ -59,12 +60,12 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
     match command {
         Command::Create { .. } => Err(Error::JobAlreadyExists { job: job.name.clone(), state: job.state }),
         Command::Ship { carrier, tracking_number, .. } => {
-            rules::ship(job.state).map_err(refuse)?;
+            rules::may(job, policy, Act::Ship).map_err(refuse)?;
             Ok(Change::Shipped { delivery_package: Command::package_info(carrier, tracking_number) })
         }
-        Command::Update { fields, drives, .. } => update(job, operation, fields, drives),
+        Command::Update { fields, drives, .. } => update(job, policy, operation, fields, drives),
         Command::Cancel { .. } => {
-            rules::cancel(job, policy).map_err(|rule| Error::CancelNotAllowed {
+            rules::may(job, policy, Act::Cancel).map_err(|rule| Error::CancelNotAllowed {
                 job: job.name.clone(),
                 state: job.state,
                 rule,
@@ -74,7 +75,7 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
             Ok(Change::CancelRequested { state })
         }
         Command::Delete { .. } => {
-            rules::delete(job.state).map_err(|rule| Error::DeleteNotAllowed {
+            rules::may(job, policy, Act::Delete).map_err(|rule| Error::DeleteNotAllowed {
                 job: job.name.clone(),
                 state: job.state,
                 rule,
@@ -82,9 +83,7 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
             Ok(Change::Deleted)
         }
         Command::PackageReceived { drives, .. } => {
-            if job.state != JobState::Shipping {
-                return Err(refuse(Rule::Flow2));
-            }
+            rules::may(job, policy, Act::ReceivePackage).map_err(refuse)?;
             check_drive_list(operation, drives)?;
             if drives.is_empty() {
                 return Err(invalid(operation, Problem::NoDrives));
@@ -103,17 +102,7 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
             Ok(Change::PackageReceived { drives: drives.clone(), state })
         }
         Command::StartTransfer { drive, .. } => {
-            match job.state {
-                JobState::Received | JobState::Transferring => {}
-                JobState::Creating
-                | JobState::Shipping
-                | JobState::Packaging
-                | JobState::Completed
-                | JobState::Closed => return Err(refuse(Rule::Flow3)),
-            }
-            if job.cancel_requested {
-                return Err(refuse(Rule::Cancel7));
-            }
+            rules::may(job, policy, Act::StartTransfer).map_err(refuse)?;
             let (id, _) = drive_in(job, operation, drive, DriveState::Received, Rule::Flow3)?;
             let state = settle_with(job, id, DriveState::Transferring);
             Ok(Change::TransferStarted { drive: id.clone(), state })
@@ -131,9 +120,7 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
             Ok(Change::TransferFinished { drive: id.clone(), result: *result, state })
         }
         Command::ShipBack { .. } => {
-            if job.state != JobState::Packaging {
-                return Err(refuse(Rule::Flow6));
-            }
+            rules::may(job, policy, Act::ShipBack).map_err(refuse)?;
             Ok(Change::ShippedBack { state: rules::ship_back(job.cancel_requested, drive_states(job)) })
         }
     }
@@ -162,6 +149,7 @@ pub(crate) fn fire(job: &Job, deadline: &Deadline) -> Event {
 /// state, in the order named, then the request's drives.
 fn update(
     job: &Job,
+    policy: &Policy,
     operation: Operation,
     fields: &[UpdateField],
     drives: &[DriveId],
@@ -175,7 +163,7 @@ fn update(
         }
     }
     for field in fields {
-        rules::update(job, *field).map_err(|rule| Error::UpdateNotAllowed {
+        rules::may(job, policy, Act::Update(*field)).map_err(|rule| Error::UpdateNotAllowed {
             job: job.name.clone(),
             state: job.state,
             field: *field,

@@ -20,6 +20,11 @@
 use jiff::Timestamp;
 
 /// Reads `text` as an RFC 3339 instant of the profile above, or says what is wrong with it.
+///
+/// # Errors
+///
+/// A sentence saying why `text` is not an RFC 3339 instant of the profile this crate reads
+/// (a leap second, a missing offset, a looser form).
 pub fn parse(text: &str) -> Result<Timestamp, String> {
     use time::format_description::well_known::Rfc3339;
     let refuse = |why: &str| {

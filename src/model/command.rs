@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Operation;
-use crate::job::PackageInfo;
-use crate::name::{DriveId, JobName};
-use crate::state::{JobType, TransferResult};
-use crate::update::UpdateField;
+use crate::model::error::Operation;
+use crate::model::job::PackageInfo;
+use crate::model::name::{DriveId, JobName};
+use crate::model::state::{JobType, TransferResult};
+use crate::model::update::UpdateField;
 
 /// One input to a [`Registry`](crate::Registry): a customer operation or a datacenter report.
 ///
@@ -36,7 +36,7 @@ pub enum Command {
     /// Customer: the package is on its way (Update Job Properties with `state: "Shipping"`),
     /// with its carrier and tracking number if known (R-FLOW-1).
     Ship {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
         /// The carrier's name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub enum Command {
     /// changes: all of them or none (R-UPDATE-1 to R-UPDATE-6). The job's state stays; in
     /// `Creating` the two-week clock restarts (R-UPDATE-7).
     Update {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
         /// The fields the update changes, at least one, each once.
         fields: Vec<UpdateField>,
@@ -61,54 +61,54 @@ pub enum Command {
     /// Customer: cancel the job (Update Job Properties with `cancelRequested: true`), carried
     /// out on a best-effort basis (R-CANCEL-1 to R-CANCEL-9).
     Cancel {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
     },
     /// Customer: delete the job (R-DELETE-1, R-DELETE-2).
     Delete {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
     },
     /// Datacenter: the job's package arrived holding these drives (R-FLOW-2).
     PackageReceived {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
         /// The drives found in the package.
         drives: Vec<DriveId>,
     },
     /// Datacenter: a drive starts copying (R-FLOW-3, R-CANCEL-7).
     StartTransfer {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
-        /// The drive.
+        /// The drive of that job the command acts on, by id.
         drive: DriveId,
     },
     /// Datacenter: a copying drive copied `bytes` more bytes (R-FLOW-4, R-CANCEL-6).
     Progress {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
-        /// The drive.
+        /// The drive of that job the command acts on, by id.
         drive: DriveId,
         /// Bytes copied in this step, added to the drive's `bytesSucceeded`.
         bytes: u64,
     },
     /// Datacenter: a drive's copy ended (R-FLOW-4, R-FLOW-5).
     FinishTransfer {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
-        /// The drive.
+        /// The drive of that job the command acts on, by id.
         drive: DriveId,
         /// `Completed` or `CompletedMoreInfo`.
         result: TransferResult,
     },
     /// Datacenter: the drives went back to the customer (R-FLOW-6).
     ShipBack {
-        /// The job.
+        /// The name of the job the command acts on.
         job: JobName,
     },
 }
 
-crate::strict::strict_serde!(Command);
+crate::wire::strict::strict_serde!(Command);
 
 impl Command {
     /// The job the command is aimed at.

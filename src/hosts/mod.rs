@@ -1,0 +1,2 @@
+pub mod decider;
+pub(crate) mod registry;

@@ -1,0 +1,13 @@
+pub(crate) mod command;
+pub(crate) mod error;
+pub(crate) mod event;
+pub(crate) mod format;
+pub(crate) mod job;
+pub(crate) mod name;
+pub(crate) mod naming;
+pub(crate) mod outcome;
+pub(crate) mod policy;
+pub(crate) mod rule;
+pub(crate) mod state;
+pub(crate) mod timer;
+pub(crate) mod update;

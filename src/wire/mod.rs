@@ -1,0 +1,3 @@
+pub mod instant;
+pub mod strict;
+pub mod text;
