@@ -425,3 +425,43 @@ fn the_database_restarted_under_load_answers_503_then_recovers_by_itself() {
         assert_eq!(status, 200, "{name} was acknowledged: {body}");
     }
 }
+
+#[test]
+fn a_database_of_another_layout_version_or_application_or_asking_for_tls_is_refused_unchanged() {
+    let Some(server) = common::database_url("pg-refused") else { return };
+    let run = |url: &str| {
+        let args: Vec<std::ffi::OsString> =
+            ["--listen", "127.0.0.1:0", "--db", url].iter().map(Into::into).collect();
+        common::run_to_exit(&args.iter().map(AsRef::as_ref).collect::<Vec<_>>())
+    };
+    // Another version of this layout.
+    let schema = PgSchema::new(&server, "pg_version");
+    let first = start_pg(&schema, &fresh_dir("pg-version"), &VIRTUAL);
+    drop(first);
+    schema.client().execute("UPDATE emulator SET value = '99' WHERE key = 'schema'", &[]).unwrap();
+    let before = common::dump_pg(&schema);
+    let (code, _, stderr) = run(&schema.url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("emulator.schema: version \"99\", this emulator reads version 1"), "{stderr}");
+    assert_eq!(common::dump_pg(&schema), before, "nothing changed");
+    // Another application's tables.
+    let foreign = PgSchema::new(&server, "pg_foreign");
+    foreign.client().batch_execute("CREATE TABLE invoices (id INT PRIMARY KEY)").unwrap();
+    let (code, _, stderr) = run(&foreign.url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("another application's tables (\"invoices\")"), "{stderr}");
+    let tables: i64 = foreign
+        .client()
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "no table was made beside it");
+    // TLS to the database is not offered: refused before connecting, saying so.
+    let separator = if server.contains('?') { '&' } else { '?' };
+    let (code, _, stderr) = run(&format!("{server}{separator}sslmode=require"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("sslmode=require: this emulator does not speak TLS to PostgreSQL"), "{stderr}");
+}
