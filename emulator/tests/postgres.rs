@@ -465,3 +465,43 @@ fn a_database_of_another_layout_version_or_application_or_asking_for_tls_is_refu
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("sslmode=require: this emulator does not speak TLS to PostgreSQL"), "{stderr}");
 }
+
+#[test]
+fn instances_on_the_system_clock_sweeping_together_fire_each_due_timer_once() {
+    let Some(server) = common::database_url("pg-sweep") else { return };
+    let schema = PgSchema::new(&server, "pg_sweep");
+    // Jobs made at T0 (long past on the system clock): every one's 14-day timer is due.
+    let dir = fresh_dir("pg-sweep");
+    let maker = start_pg(&schema, &dir, &VIRTUAL);
+    let jobs = 60;
+    for i in 0..jobs {
+        let (status, body) =
+            maker.call("PUT", &job_path("rg-sweep", &format!("s{i:02}")), Some(&create_body()));
+        assert_eq!(status, 201, "{body}");
+    }
+    drop(maker);
+    let log = dir.join("emulator.log");
+    let before = std::fs::read_to_string(&log).unwrap_or_default().len();
+    let sweepers: Vec<Emulator> = (0..3).map(|_| start_pg(&schema, &dir, &["--clock", "system"])).collect();
+    let fired = || -> Vec<String> {
+        let text = std::fs::read_to_string(&log).unwrap();
+        text[before..]
+            .lines()
+            .filter(|l| l.contains("timer fired") && l.contains("change=CreatingExpired"))
+            .filter_map(|l| l.split("job=").nth(1)?.split(' ').next().map(str::to_string))
+            .collect()
+    };
+    let started = Instant::now();
+    while fired().len() < jobs && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // And a little longer: a second firing would show now.
+    std::thread::sleep(Duration::from_millis(1500));
+    let fired = fired();
+    let unique: BTreeSet<&String> = fired.iter().collect();
+    assert_eq!((fired.len(), unique.len()), (jobs, jobs), "each due timer fired once: {fired:?}");
+    for emu in &sweepers {
+        let (_, job) = emu.call("GET", &job_path("rg-sweep", "s07"), None);
+        assert_ne!(job["properties"]["state"], json!("Creating"), "{job}");
+    }
+}
