@@ -1,11 +1,14 @@
 //! The emulator as a host of the crate's ARM layer: it loads the one record a request names,
 //! lets [`arm::handle_job`] (or [`arm::handle_datacenter`], [`arm::handle_timeout`],
 //! [`arm::list_page`]) answer, and writes back what the answer says. No ARM or lifecycle rule
-//! is decided here: this module only moves records between SQLite and the pure functions.
+//! is decided here: this module only moves records between the database and the pure functions.
 //!
-//! The layers run one way: the HTTP face calls a [`Host`] (the one context object: the writer,
-//! the readers, the clock, the ARM layer's context and the rows found damaged), which runs its
-//! functions in the [`Writer`] or the [`Readers`] over the [`store`]. The writer knows nothing
+//! The layers run one way: the HTTP face calls a [`Host`] (the one context object: the engine,
+//! the clock, the ARM layer's context and the rows found damaged). On SQLite it runs its
+//! functions in the [`Writer`] or the [`Readers`] over the [`store`]; on PostgreSQL
+//! ([`postgres`]) each request is a transaction over [`crate::pg_store`]. Both engines decide
+//! with the same functions (`decide_job`, `decide_read`, `decide_datacenter`,
+//! `decide_timeout`, `Page`), between their read and their write. The writer knows nothing
 //! of jobs: the host gives it the sweep to run before each group and the deadline to publish
 //! after each commit ([`hooks`]).
 //!
