@@ -185,9 +185,13 @@ fn declared_length(request: &Request) -> Option<usize> {
 /// `GET /emulator/health`: 200 `ok`, or `degraded` with the rows found damaged; 503 once the
 /// database file is gone and writes are refused.
 async fn health(State(app): State<Arc<App>>) -> Response {
+    let now = match app.host.shared_now().await {
+        Ok(now) => now,
+        Err(e) => return store_error(e),
+    };
     let (damaged, lost) = app.host.health();
     let status = if lost.is_some() || !damaged.is_empty() { "degraded" } else { "ok" };
-    let mut body = json!({"status": status, "now": app.host.now().to_string(), "mode": app.host.mode()});
+    let mut body = json!({"status": status, "now": now.to_string(), "mode": app.host.mode()});
     if !damaged.is_empty() {
         body["damagedRows"] = Value::Array(damaged);
     }
@@ -201,7 +205,10 @@ async fn health(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn get_clock(State(app): State<Arc<App>>) -> Response {
-    axum::Json(json!({"now": app.host.now().to_string(), "mode": app.host.mode()})).into_response()
+    match app.host.shared_now().await {
+        Ok(now) => axum::Json(json!({"now": now.to_string(), "mode": app.host.mode()})).into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// `POST /emulator/clock`: `{"advanceSeconds": N}` or `{"set": RFC3339}`.
