@@ -41,6 +41,18 @@ fn as_of(ctx: &Context, record: &Record, now: Timestamp, filter: Option<&Filter>
     serde_json::to_value(resource).ok()
 }
 
+/// Whether `request`'s list at `now` shows `record`: it is in the list's scope, no timer due by
+/// then removes it, and the list's `$filter` keeps it as those timers leave it. What
+/// [`list_page`] shows of the records it is given; a host that reads rows in batches uses it to
+/// keep only the rows a page needs.
+pub fn list_shows(ctx: &Context, now: Timestamp, request: &ListRequest, record: &Record) -> bool {
+    if !in_scope(request, record) {
+        return false;
+    }
+    let caught = record.job().catch_up(&ctx.policy, record.job().acting_instant(now));
+    caught.job.as_deref().is_some_and(|job| request.query.filter.as_ref().is_none_or(|f| f.matches(job)))
+}
+
 /// Whether `record` belongs to the list `request` asks for.
 fn in_scope(request: &ListRequest, record: &Record) -> bool {
     match &request.scope {

@@ -66,7 +66,7 @@ pub use handle::{
     JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, ProviderRequest, Route, Write,
     datacenter_command, handle_datacenter, handle_job, handle_provider, handle_timeout, route, route_http,
 };
-pub use list::list_page;
+pub use list::{list_page, list_shows};
 pub use location::{
     Catalogue, LOCATION_ID_PREFIX, LOCATION_TYPE, Location, LocationProperties, MAX_CATALOGUE_BYTES,
     MAX_LOCATIONS,

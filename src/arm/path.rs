@@ -25,9 +25,9 @@
 //!
 //! The query string's parameter names are percent-decoded and matched without regard to case,
 //! as ARM does: `api-version` (required on every request, one of [`ApiVersion`]'s published
-//! versions; kept for `nextLink`), `$top` (a whole number from 1 to [`MAX_PAGE`], digits only)
-//! , `$skipToken` (the continuation token of a `nextLink`) and `$filter` ([`Filter`]) on lists.
-//! Others are ignored.
+//! versions; kept for `nextLink`), `$top` (a whole number from 1 to [`MAX_PAGE`], digits only),
+//! `$skipToken` (the continuation token of a `nextLink`) and `$filter` ([`Filter`]) on lists.
+//! `$filter` is read on lists only; other parameters are ignored.
 //!
 //! A request is read in this order, and the first problem found is the answer ([`PathError`]):
 //! the path's shape (the fixed segments, matched without regard to case, and their number: a
@@ -390,7 +390,7 @@ pub fn check_subscription(id: &str) -> Result<(), String> {
 }
 
 /// Reads the query string (without its `?`): `api-version` first, then the others.
-fn parse_query(query: &str) -> Result<Query, PathError> {
+fn parse_query(query: &str, list: bool) -> Result<Query, PathError> {
     let mut out = Query::default();
     let mut pairs = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -425,7 +425,7 @@ fn parse_query(query: &str) -> Result<Query, PathError> {
             if out.top.replace(top).is_some() {
                 return Err(twice("$top"));
             }
-        } else if is("$filter") {
+        } else if list && is("$filter") {
             // `+` is a space in a query string; no name or value a filter compares holds one.
             let spaced = raw_value.replace('+', " ");
             let value = decode(&spaced, || "query `$filter`".into())?;
@@ -527,7 +527,8 @@ pub fn parse(path: &str) -> Result<ArmPath, PathError> {
     let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
     let not_ours = || PathError::NotImportExport { path: path.to_string() };
     let shape = shape(&segments).ok_or_else(not_ours)?;
-    let query = parse_query(query)?;
+    let list = matches!(shape, Shape::ResourceGroup { rest: [], .. } | Shape::Subscription { .. });
+    let query = parse_query(query, list)?;
     let scope = |sub: &str, rg: &str| -> Result<Scope, String> {
         check_subscription(sub)?;
         check_resource_group(rg)?;
