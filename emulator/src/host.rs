@@ -246,6 +246,11 @@ impl Host {
         }
     }
 
+    /// A read of the provider (its locations, its operations): no store, only the context.
+    pub fn provider(&self, request: &arm::ProviderRequest) -> Response {
+        arm::handle_provider(&self.shared.context, request)
+    }
+
     /// Answers a request on one job: a read from a reader if nothing is due, else (and every
     /// write) in the writer.
     ///
@@ -631,6 +636,8 @@ fn read_job(
 /// plus one for each job whose timer is due: enough whatever those timers do. A damaged row is
 /// skipped (and remembered), and as many more rows read in its place.
 struct Page {
+    request: ListRequest,
+    now: Timestamp,
     subscription: String,
     resource_group: Option<String>,
     wanted: usize,
@@ -639,8 +646,8 @@ struct Page {
 }
 
 impl Page {
-    /// A page of `request` with `due` timers due at its `now`.
-    fn new(request: &ListRequest, due: usize) -> Page {
+    /// A page of `request` at `now`, with `due` timers due then.
+    fn new(request: &ListRequest, now: Timestamp, due: usize) -> Page {
         let size = request.query.top.unwrap_or(arm::MAX_PAGE).clamp(1, arm::MAX_PAGE);
         let (subscription, resource_group) = match &request.scope {
             ListScope::ResourceGroup(scope) => {
@@ -655,6 +662,8 @@ impl Page {
             .as_ref()
             .map(|p| (p.resource_group.clone(), p.name.as_str().to_string()));
         Page {
+            request: request.clone(),
+            now,
             subscription,
             resource_group,
             wanted: size.saturating_add(1).saturating_add(due),
@@ -679,7 +688,12 @@ impl Page {
         for (key, text) in rows {
             self.after = Some((key.resource_group.clone(), key.name.clone()));
             match text.and_then(|text| parse_record(&key, &text, &shared.context.policy)) {
-                Ok(record) => self.records.push(record),
+                // A row the list does not show (its `$filter` leaves it out) is not kept: a
+                // sparse filter reads further, in batches, with the page's memory bounded.
+                Ok(record) if arm::list_shows(&shared.context, self.now, &self.request, &record) => {
+                    self.records.push(record);
+                }
+                Ok(_) => {}
                 Err(e) => shared.damaged.note(&key, &e),
             }
         }
@@ -699,7 +713,7 @@ fn read_list(
     now: Timestamp,
     request: &ListRequest,
 ) -> Result<Response, StoreError> {
-    let mut page = Page::new(request, store::count_due(conn, deadline_ms(now))?);
+    let mut page = Page::new(request, now, store::count_due(conn, deadline_ms(now))?);
     loop {
         let asked = page.asked();
         let rows =

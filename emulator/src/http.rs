@@ -340,6 +340,7 @@ async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
     let answer = match route {
         Route::Job(job) => app.host.job(job, body).await,
         Route::List(list) => app.host.list(list).await,
+        Route::Provider(provider) => Ok(app.host.provider(&provider)),
     };
     match answer {
         Ok(response) => to_http(&app, response),

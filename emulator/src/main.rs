@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use import_export_lifecycle::arm;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
@@ -60,6 +61,10 @@ struct Args {
     /// A bearer token every request must carry (`Authorization: Bearer TOKEN`).
     #[arg(long)]
     token: Option<String>,
+    /// The locations jobs may be created in, replacing the built-in catalogue: a JSON file in
+    /// the shape of List Locations' answer (`{"value": [Location, …]}`), read strictly at start.
+    #[arg(long, value_name = "FILE")]
+    locations: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (leaf first; needs --key).
     #[arg(long, value_name = "FILE", requires = "key")]
     cert: Option<PathBuf>,
@@ -125,8 +130,9 @@ async fn serve(args: Args) -> Result<(), String> {
         (Some(_), None) => return Err("--cert needs --key".into()),
         (None, Some(_)) => return Err("--key needs --cert".into()),
     };
+    let shared = Arc::new(shared(args.locations.as_deref())?);
     if pg_store::is_url(&args.db) {
-        return serve_postgres(args, tls).await;
+        return serve_postgres(args, tls, shared).await;
     }
     let location = Location::parse(&args.db);
     let started = std::time::Instant::now();
@@ -147,7 +153,6 @@ async fn serve(args: Args) -> Result<(), String> {
         };
     let start = clock::start_at(args.clock, stored_now, args.start)?;
     let clock = Arc::new(Clock::new(args.clock, start));
-    let shared = Arc::new(Shared::default());
     let (deadlines_tx, deadlines_rx) = watch::channel(None);
     let hooks = host::hooks(Arc::clone(&shared), deadlines_tx);
     let (writer, writer_thread) = Writer::start(conn, owner.clone(), Arc::clone(&clock), hooks);
@@ -222,14 +227,33 @@ async fn listen_and_serve(
 
 /// `--db postgres://…`: the tables are made (or checked) in the database, the virtual clock
 /// taken from it (or given to it), and this emulator serves beside any others on it.
-async fn serve_postgres(args: Args, tls: Option<tokio_rustls::TlsAcceptor>) -> Result<(), String> {
+/// What every request shares: the ARM layer's context, with `--locations`' catalogue if given.
+fn shared(locations: Option<&std::path::Path>) -> Result<Shared, String> {
+    let mut shared = Shared::default();
+    if let Some(path) = locations {
+        let named = |e: String| format!("--locations {}: {e}", path.display());
+        let file = std::fs::File::open(path).map_err(|e| named(e.to_string()))?;
+        let mut text = String::new();
+        let limit = arm::MAX_CATALOGUE_BYTES as u64 + 1;
+        std::io::Read::read_to_string(&mut std::io::Read::take(file, limit), &mut text)
+            .map_err(|e| named(e.to_string()))?;
+        shared.context.config.locations = arm::Catalogue::from_json(&text).map_err(named)?;
+    }
+    Ok(shared)
+}
+
+async fn serve_postgres(
+    args: Args,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+) -> Result<(), String> {
     let started = std::time::Instant::now();
     let shown = redacted(&args.db);
     let in_db = |e: store::StoreError| format!("--db {shown}: {e}");
     let pool = pg_store::pool(&args.db).map_err(|e| format!("--db {shown}: {e}"))?;
     pg_store::prepare(&pool).await.map_err(in_db)?;
     let clock = Arc::new(Clock::new(args.clock, args.start.unwrap_or_else(clock::system_now)));
-    let pg = host::postgres::Pg::new(pool, clock, Arc::new(Shared::default()));
+    let pg = host::postgres::Pg::new(pool, clock, shared);
     pg.start(args.start).await.map_err(in_db)??;
     tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let timers: Option<Timers> = match args.clock {

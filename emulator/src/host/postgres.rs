@@ -284,7 +284,7 @@ impl Pg {
     pub async fn list(&self, request: &ListRequest) -> Result<Response, StoreError> {
         in_transaction!(self, |txn| {
             let now = self.virtual_now(&txn).await?.unwrap_or_else(clock::system_now);
-            let mut page = Page::new(request, pg_store::count_due(&txn, deadline_ms(now)).await?);
+            let mut page = Page::new(request, now, pg_store::count_due(&txn, deadline_ms(now)).await?);
             loop {
                 let asked = page.asked();
                 let rows = pg_store::list(
