@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,10 +56,37 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
         // The page holds no data and must load to ask for the token: outside `auth`.
         .merge(crate::ui::router())
+        .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
         .layer(middleware::from_fn(arm_headers))
         .with_state(app)
+}
+
+/// Refuses a request that changes something and that a browser sent from another page's origin
+/// (403 `CrossOriginRequestRefused`): without `--token` a web page the user has open could
+/// otherwise post to `/emulator/clock` or `/emulator/datacenter` (a plain-text `POST` needs no
+/// preflight). Browsers name the page's origin in `Origin` on such requests; SDKs and `curl`
+/// send none and are not affected, and the emulator's own page sends its own origin. Reads
+/// change nothing and are let through.
+async fn same_origin(request: Request, next: Next) -> Response {
+    let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+    if let (false, Some(origin)) = (reads, request.headers().get(header::ORIGIN)) {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        let own = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .is_some_and(|(_, authority)| host.is_some_and(|h| authority.eq_ignore_ascii_case(h)));
+        if !own {
+            return arm_error(
+                StatusCode::FORBIDDEN,
+                "CrossOriginRequestRefused",
+                "a browser page of another origin may not change the emulator (its Origin is not this emulator's)",
+            );
+        }
+    }
+    next.run(request).await
 }
 
 /// ARM's headers on every answer, refusals included: a new `x-ms-request-id`, and
