@@ -83,14 +83,21 @@ impl Registry {
             if *at > now {
                 break;
             }
-            let Some(event) = self.jobs.get(name).and_then(|job| job.due_timer(&self.policy, now)) else {
+            // One lookup per fired timer (and one more for a job the timer removes).
+            let Some((job, event)) = self
+                .jobs
+                .get_mut(name)
+                .and_then(|job| job.due_timer(&self.policy, now).map(|event| (job, event)))
+            else {
                 // Cannot happen: commit keeps the index in step with the jobs. Dropping the
                 // orphan keeps the loop finite all the same.
                 let orphan = (*at, name.clone());
                 self.timers.remove(&orphan);
                 continue;
             };
-            self.commit(&event);
+            if fold(&self.policy, &mut self.timers, job, &event) {
+                self.jobs.remove(&event.job);
+            }
             fired.push(event);
         }
         fired
@@ -114,8 +121,19 @@ impl Registry {
     /// As [`decider::apply`]: the refusal of an event that does not follow (R-EVENT-1); nothing
     /// changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
-        decider::check_follows(self.jobs.get(&event.job).map(|job| &**job), &self.policy, event)?;
-        self.commit(event);
+        // One lookup for the check and the fold (and one more to insert or remove the job).
+        match self.jobs.get_mut(&event.job) {
+            Some(job) => {
+                decider::check_follows(Some(&**job), &self.policy, event)?;
+                if fold(&self.policy, &mut self.timers, job, event) {
+                    self.jobs.remove(&event.job);
+                }
+            }
+            None => {
+                decider::check_follows(None, &self.policy, event)?;
+                self.create(event);
+            }
+        }
         Ok(())
     }
 
@@ -222,34 +240,52 @@ impl Registry {
     }
 
     /// Folds a decided event into the jobs and keeps the timer index in step. One hash lookup
-    /// of the job's name; the timer index changes only when the job's deadline does.
+    /// of the job's name (and one more to insert or remove it); the timer index changes only
+    /// when the job's deadline does.
     fn commit(&mut self, event: &Event) {
-        let Some(job) = self.jobs.get_mut(&event.job) else {
-            if let Fate::Created(job) = evolve::evolve_in(None, event) {
-                if let Some(new) = job.next_deadline(&self.policy) {
-                    self.timers.insert((new.at, new.job));
+        match self.jobs.get_mut(&event.job) {
+            Some(job) => {
+                if fold(&self.policy, &mut self.timers, job, event) {
+                    self.jobs.remove(&event.job);
                 }
-                self.jobs.insert(event.job.clone(), Box::new(job));
             }
-            return;
-        };
-        let old = job.next_deadline(&self.policy).map(|d| d.at);
-        let fate = evolve::evolve_in(Some(&mut **job), event);
-        let new = match fate {
-            Fate::Removed => None,
-            Fate::Kept | Fate::Created(_) => job.next_deadline(&self.policy).map(|d| d.at),
-        };
-        if old != new {
-            if let Some(at) = old {
-                self.timers.remove(&(at, event.job.clone()));
-            }
-            if let Some(at) = new {
-                self.timers.insert((at, event.job.clone()));
-            }
+            None => self.create(event),
         }
-        if let Fate::Removed = fate {
-            self.jobs.remove(&event.job);
+    }
+
+    /// Folds a decided event into a job the registry does not hold: a `create` adds it, with
+    /// its timer.
+    fn create(&mut self, event: &Event) {
+        if let Fate::Created(job) = evolve::evolve_in(None, event) {
+            if let Some(new) = job.next_deadline(&self.policy) {
+                self.timers.insert((new.at, new.job));
+            }
+            self.jobs.insert(event.job.clone(), Box::new(job));
         }
+    }
+}
+
+/// Folds a decided event into a job the registry holds and keeps the timer index in step;
+/// `true` when the event removes the job (the caller removes it from the table). The timer
+/// index changes only when the job's deadline does.
+fn fold(policy: &Policy, timers: &mut BTreeSet<(Timestamp, JobName)>, job: &mut Job, event: &Event) -> bool {
+    let old = job.next_deadline(policy).map(|d| d.at);
+    let fate = evolve::evolve_in(Some(job), event);
+    let new = match fate {
+        Fate::Removed => None,
+        Fate::Kept | Fate::Created(_) => job.next_deadline(policy).map(|d| d.at),
+    };
+    if old != new {
+        if let Some(at) = old {
+            timers.remove(&(at, event.job.clone()));
+        }
+        if let Some(at) = new {
+            timers.insert((at, event.job.clone()));
+        }
+    }
+    match fate {
+        Fate::Removed => true,
+        Fate::Kept | Fate::Created(_) => false,
     }
 }
 

@@ -15,24 +15,55 @@
 //! calls `serde_json::from_str` directly gets the same strictness. [`from_json`] and
 //! [`value_from_json`] (with the `arm` or `scenarios` feature) read a text strictly.
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
-use std::rc::Rc;
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
-/// The keys seen so far in one object.
-type Keys = Rc<RefCell<BTreeSet<Box<str>>>>;
+/// The keys seen so far in one object. A key the input lends (`&'de str`, as serde_json's
+/// `from_str` hands an unescaped key) is kept as a borrow, not copied; an object's first
+/// [`LINEAR_KEYS`] keys sit in a vector compared linearly (the objects this crate reads have
+/// about twenty keys at most); past that, they move to a hash set, so an object of many keys
+/// costs linear time, not quadratic.
+#[derive(Default)]
+struct Keys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+/// How many keys an object holds before its keys are hashed instead of compared one by one.
+const LINEAR_KEYS: usize = 32;
+
+impl<'de> Keys<'de> {
+    /// Records `key`; `false` if the object already had it.
+    fn insert(&mut self, key: &str, lent: impl FnOnce() -> Cow<'de, str>) -> bool {
+        if let Some(many) = &mut self.many {
+            return !many.contains(key) && many.insert(lent());
+        }
+        if self.few.iter().any(|k| **k == *key) {
+            return false;
+        }
+        if self.few.len() < LINEAR_KEYS {
+            if self.few.capacity() == 0 {
+                self.few.reserve_exact(16);
+            }
+            self.few.push(lent());
+        } else {
+            let mut many: HashSet<Cow<'de, str>> = self.few.drain(..).collect();
+            many.insert(lent());
+            self.many = Some(many);
+        }
+        true
+    }
+}
 
 /// A [`Deserializer`] that reads like the one it wraps, except that it refuses an array where an
 /// object is expected and a key that appears twice in one object (see the module's doc).
 pub struct Strict<D> {
     de: D,
-    /// Set while reading an object's key: the keys of that object so far.
-    keys: Option<Keys>,
     /// The value read is an object, whichever way its reader asks for it (an internally tagged
     /// enum asks for "anything").
     object: bool,
@@ -41,13 +72,13 @@ pub struct Strict<D> {
 impl<D> Strict<D> {
     /// Wraps `de`.
     pub fn new(de: D) -> Strict<D> {
-        Strict { de, keys: None, object: false }
+        Strict { de, object: false }
     }
 
     /// Wraps `de`, whose value must be an object (a JSON object, not an array), even when its
     /// reader accepts anything.
     pub fn object(de: D) -> Strict<D> {
-        Strict { de, keys: None, object: true }
+        Strict { de, object: true }
     }
 }
 
@@ -143,20 +174,24 @@ pub fn duplicate_key(message: &str) -> Option<&str> {
 }
 
 /// Wraps a visitor: checks keys, refuses arrays for objects, and wraps what it hands on.
-struct Visit<V> {
+struct Visit<'k, 'de, V> {
     visitor: V,
-    keys: Option<Keys>,
+    /// Set while reading an object's key: the keys of that object so far.
+    keys: Option<&'k mut Keys<'de>>,
     object: bool,
     human_readable: bool,
 }
 
-impl<V> Visit<V> {
-    fn key<E: de::Error>(&self, key: &str) -> Result<(), E> {
-        match &self.keys {
-            Some(keys) if !keys.borrow_mut().insert(key.into()) => {
-                Err(E::custom(format_args!("duplicate key `{}`", crate::wire::text::escape_control(key))))
-            }
-            Some(_) | None => Ok(()),
+impl<'de, V> Visit<'_, 'de, V> {
+    fn key<E: de::Error>(&mut self, key: &str, lent: impl FnOnce() -> Cow<'de, str>) -> Result<(), E> {
+        match &mut self.keys {
+            Some(keys) => match keys.insert(key, lent) {
+                true => Ok(()),
+                false => {
+                    Err(E::custom(format_args!("duplicate key `{}`", crate::wire::text::escape_control(key))))
+                }
+            },
+            None => Ok(()),
         }
     }
 }
@@ -166,13 +201,34 @@ macro_rules! forward_deserialize {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
                 let human_readable = self.de.is_human_readable();
-                self.de.$method(Visit { visitor, keys: self.keys, object: self.object, human_readable })
+                let (de, keys, object) = self.parts();
+                de.$method(Visit { visitor, keys, object, human_readable })
             }
         )*
     };
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
+/// An object's key, read through [`Strict`] and recorded in its object's [`Keys`].
+struct Key<'k, 'de, D> {
+    de: D,
+    keys: &'k mut Keys<'de>,
+}
+
+impl<D> Strict<D> {
+    fn parts<'k, 'de>(self) -> (D, Option<&'k mut Keys<'de>>, bool) {
+        (self.de, None, self.object)
+    }
+}
+
+impl<'k, 'de, D> Key<'k, 'de, D> {
+    fn parts(self) -> (D, Option<&'k mut Keys<'de>>, bool) {
+        (self.de, Some(self.keys), false)
+    }
+}
+
+macro_rules! strict_deserializer {
+    ($($impl:tt)*) => {
+$($impl)* {
     type Error = D::Error;
 
     forward_deserialize!(
@@ -208,8 +264,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de
-            .deserialize_unit_struct(name, Visit { visitor, keys: self.keys, object: false, human_readable })
+        let (de, keys, _) = self.parts();
+        de
+            .deserialize_unit_struct(name, Visit { visitor, keys, object: false, human_readable })
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -218,15 +275,17 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_newtype_struct(
+        let (de, keys, _) = self.parts();
+        de.deserialize_newtype_struct(
             name,
-            Visit { visitor, keys: self.keys, object: false, human_readable },
+            Visit { visitor, keys, object: false, human_readable },
         )
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_tuple(len, Visit { visitor, keys: self.keys, object: false, human_readable })
+        let (de, keys, _) = self.parts();
+        de.deserialize_tuple(len, Visit { visitor, keys, object: false, human_readable })
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -236,16 +295,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_tuple_struct(
+        let (de, keys, _) = self.parts();
+        de.deserialize_tuple_struct(
             name,
             len,
-            Visit { visitor, keys: self.keys, object: false, human_readable },
+            Visit { visitor, keys, object: false, human_readable },
         )
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_map(Visit { visitor, keys: self.keys, object: true, human_readable })
+        let (de, keys, _) = self.parts();
+        de.deserialize_map(Visit { visitor, keys, object: true, human_readable })
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -255,10 +316,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_struct(
+        let (de, keys, _) = self.parts();
+        de.deserialize_struct(
             name,
             fields,
-            Visit { visitor, keys: self.keys, object: true, human_readable },
+            Visit { visitor, keys, object: true, human_readable },
         )
     }
 
@@ -269,10 +331,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         let human_readable = self.de.is_human_readable();
-        self.de.deserialize_enum(
+        let (de, keys, _) = self.parts();
+        de.deserialize_enum(
             name,
             variants,
-            Visit { visitor, keys: self.keys, object: false, human_readable },
+            Visit { visitor, keys, object: false, human_readable },
         )
     }
 
@@ -280,6 +343,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         self.de.is_human_readable()
     }
 }
+    };
+}
+
+strict_deserializer!(impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D>);
+strict_deserializer!(impl<'de, D: Deserializer<'de>> Deserializer<'de> for Key<'_, 'de, D>);
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty)),* $(,)?) => {
@@ -291,7 +359,7 @@ macro_rules! forward_visit {
     };
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<'_, 'de, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -318,18 +386,18 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<V> {
         visit_byte_buf(Vec<u8>),
     );
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        self.key(v)?;
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<V::Value, E> {
+        self.key(v, || Cow::Owned(v.to_owned()))?;
         self.visitor.visit_str(v)
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        self.key(v)?;
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<V::Value, E> {
+        self.key(v, || Cow::Borrowed(v))?;
         self.visitor.visit_borrowed_str(v)
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        self.key(&v)?;
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<V::Value, E> {
+        self.key(&v, || Cow::Owned(v.clone()))?;
         self.visitor.visit_string(v)
     }
 
@@ -357,7 +425,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.visitor.visit_map(Map { map, keys: Rc::default() })
+        self.visitor.visit_map(Map { map, keys: Keys::default() })
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
@@ -368,13 +436,25 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<V> {
 /// Reads a nested value through [`Strict`].
 struct Seed<S> {
     seed: S,
-    keys: Option<Keys>,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<S> {
     type Value = S::Value;
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
-        self.seed.deserialize(Strict { de, keys: self.keys, object: false })
+        self.seed.deserialize(Strict { de, object: false })
+    }
+}
+
+/// Reads an object's key through [`Key`].
+struct KeySeed<'k, 'de, S> {
+    seed: S,
+    keys: &'k mut Keys<'de>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(Key { de, keys: self.keys })
     }
 }
 
@@ -383,25 +463,25 @@ struct Seq<A>(A);
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<A> {
     type Error = A::Error;
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
-        self.0.next_element_seed(Seed { seed, keys: None })
+        self.0.next_element_seed(Seed { seed })
     }
     fn size_hint(&self) -> Option<usize> {
         self.0.size_hint()
     }
 }
 
-struct Map<A> {
+struct Map<'de, A> {
     map: A,
-    keys: Keys,
+    keys: Keys<'de>,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'de, A> {
     type Error = A::Error;
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        self.map.next_key_seed(Seed { seed, keys: Some(Rc::clone(&self.keys)) })
+        self.map.next_key_seed(KeySeed { seed, keys: &mut self.keys })
     }
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.map.next_value_seed(Seed { seed, keys: None })
+        self.map.next_value_seed(Seed { seed })
     }
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint()
@@ -414,7 +494,7 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<A> {
     type Error = A::Error;
     type Variant = Variant<A::Variant>;
     fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self::Variant), A::Error> {
-        let (value, variant) = self.0.variant_seed(Seed { seed, keys: None })?;
+        let (value, variant) = self.0.variant_seed(Seed { seed })?;
         Ok((value, Variant(variant)))
     }
 }
@@ -427,7 +507,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<A> {
         self.0.unit_variant()
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.newtype_variant_seed(Seed { seed, keys: None })
+        self.0.newtype_variant_seed(Seed { seed })
     }
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
         self.0.tuple_variant(len, Visit { visitor, keys: None, object: false, human_readable: true })
@@ -474,6 +554,24 @@ mod tests {
         let e = value_from_json(r#"{"a\u0062": 1, "ab": 2}"#).unwrap_err();
         assert!(e.to_string().contains("duplicate key `ab`"), "{e}");
         assert!(value_from_json(r#"[{"a": 1}, {"a": 2}]"#).is_ok(), "one key per object");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_refused_among_many_keys_and_escaped_ones() {
+        // Past the keys compared one by one, the hashed ones; escaped keys are copied, not lent.
+        for count in [31, 32, 33, 200] {
+            let keys: Vec<String> = (0..count).map(|i| format!("\"k{i}\": {i}")).collect();
+            let text = format!("{{{}}}", keys.join(", "));
+            assert!(value_from_json(&text).is_ok(), "{count} distinct keys");
+            let escaped = format!("{{{}, \"k\\u0030\": 0}}", keys.join(", "));
+            let e = value_from_json(&escaped).unwrap_err();
+            assert!(e.to_string().contains("duplicate key `k0`"), "{count}: {e}");
+            for dup in [0, count / 2, count - 1] {
+                let text = format!("{{{}, \"k{dup}\": 0}}", keys.join(", "));
+                let e = value_from_json(&text).unwrap_err();
+                assert!(e.to_string().contains(&format!("duplicate key `k{dup}`")), "{count}: {e}");
+            }
+        }
     }
 
     #[test]
