@@ -128,7 +128,7 @@ pub use hosts::registry::Registry;
 pub use jiff::{SignedDuration, Timestamp};
 pub use lifecycle::capabilities::Capabilities;
 pub use model::command::Command;
-pub use model::error::{Error, Operation, Problem};
+pub use model::error::{Error, ErrorKind, Operation, Problem};
 pub use model::event::{Change, Event};
 pub use model::format::{FORMAT_VERSION, FormatVersion};
 pub use model::job::{Drive, Job, MAX_DRIVES, PackageInfo, Stage};
