@@ -130,7 +130,7 @@ pub const MAX_RECORD_BYTES: usize = 65_536;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     /// The record is larger than [`MAX_RECORD_BYTES`].
-    #[error("the record has {bytes} bytes, more than the {max} a job's record may have")]
+    #[error("the record has {bytes} bytes, more than {max}")]
     TooLarge {
         /// Its size.
         bytes: usize,
