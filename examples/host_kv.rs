@@ -39,7 +39,10 @@ impl Store {
         match self.rows.get(name) {
             Some(row) => {
                 let name = JobName::new(name).expect("the store's keys are job names");
-                (row.version, Some(Job::read(row.json.as_bytes(), &name).expect("the store holds valid records")))
+                (
+                    row.version,
+                    Some(Job::read(row.json.as_bytes(), &name).expect("the store holds valid records")),
+                )
             }
             None => (0, None),
         }

@@ -164,7 +164,10 @@ fn r_timer_4_handle_timeout_fires_a_jobs_chain_of_timers_each_at_its_deadline() 
 fn r_gone_2_a_name_created_again_after_removal_is_a_new_job() {
     let policy = Policy::default();
     let mut job = created();
-    decider::execute(&mut job, &policy, t0() + DAY, &Command::Delete { job: name("job-1") }).outcome.result.unwrap();
+    decider::execute(&mut job, &policy, t0() + DAY, &Command::Delete { job: name("job-1") })
+        .outcome
+        .result
+        .unwrap();
     assert!(job.is_none());
     let again = Command::Create { job: name("job-1"), job_type: JobType::Export, drives: vec![] };
     decider::execute(&mut job, &policy, t0() + 2 * DAY, &again).outcome.result.unwrap();
@@ -239,7 +242,10 @@ fn r_timer_7_every_timer_fires_once_with_microsecond_and_millisecond_deadlines()
             decider::execute(&mut job, &policy, at, &create()).outcome.result.unwrap();
             let deadline = job.as_ref().unwrap().next_deadline(&policy).unwrap().at;
             let key = resolution.index_key(deadline).unwrap();
-            assert!(key >= deadline && key.duration_since(deadline) < SignedDuration::from_nanos(unit), "{resolution:?}");
+            assert!(
+                key >= deadline && key.duration_since(deadline) < SignedDuration::from_nanos(unit),
+                "{resolution:?}"
+            );
             index.insert((key, i as usize));
             jobs.push(job);
         }
@@ -256,7 +262,10 @@ fn r_timer_7_every_timer_fires_once_with_microsecond_and_millisecond_deadlines()
                 let done = decider::handle_timeout(&mut jobs[i], &policy, now);
                 assert_eq!(done.events.len(), 1, "{resolution:?}: a claimed job fires");
                 assert_eq!(done.events[0].at, deadline, "at its own deadline");
-                assert!(now.duration_since(deadline) < SignedDuration::from_nanos(unit + 333), "late by under a unit and a step");
+                assert!(
+                    now.duration_since(deadline) < SignedDuration::from_nanos(unit + 333),
+                    "late by under a unit and a step"
+                );
                 assert_eq!(done.write, decider::Write::Delete);
                 fired[i] += 1;
             }
@@ -282,7 +291,10 @@ fn r_policy_1_a_shorter_retention_never_makes_a_record_unreadable_nor_history_ru
     use import_export_lifecycle::UpdateField;
     let old = Policy::default();
     let mut job = created();
-    decider::execute(&mut job, &old, t0() + DAY, &Command::Cancel { job: name("job-1") }).outcome.result.unwrap();
+    decider::execute(&mut job, &old, t0() + DAY, &Command::Cancel { job: name("job-1") })
+        .outcome
+        .result
+        .unwrap();
     assert_eq!(job.as_ref().unwrap().state(), JobState::Completed);
     let tags = Command::Update { job: name("job-1"), fields: vec![UpdateField::Tags], drives: vec![] };
     let tagged = t0() + 47 * DAY;
@@ -345,7 +357,11 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
         Err(ReadError::UnsupportedVersion { found: 2, known: import_export_lifecycle::FORMAT_VERSION })
     );
 
-    let twice = written.replacen(r#""cancelRequested":false"#, r#""cancelRequested":false,"cancelRequested":true"#, 1);
+    let twice = written.replacen(
+        r#""cancelRequested":false"#,
+        r#""cancelRequested":false,"cancelRequested":true"#,
+        1,
+    );
     let Err(ReadError::Malformed { message, .. }) = Job::read(twice.as_bytes(), &name("job-1")) else {
         panic!("a key given twice is refused")
     };

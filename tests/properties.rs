@@ -1687,7 +1687,8 @@ impl JsonHost {
                 let name = command.job();
                 let before = self.load(name)?;
                 let mut job = before.clone();
-                let executed = import_export_lifecycle::decider::execute(&mut job, &self.policy, now, command);
+                let executed =
+                    import_export_lifecycle::decider::execute(&mut job, &self.policy, now, command);
                 self.store(name, before.as_ref(), job.as_ref(), executed.write)?;
                 let outcome = executed.outcome;
                 timers.extend(outcome.timers);

@@ -103,11 +103,7 @@ pub(crate) fn read_row(
 }
 
 /// Checks one row read from the table: its version, and its record against its key.
-pub(crate) fn decode_row(
-    name: &str,
-    version: i64,
-    record: &str,
-) -> Result<Stored, HostError> {
+pub(crate) fn decode_row(name: &str, version: i64, record: &str) -> Result<Stored, HostError> {
     let problem = |problem: String| HostError::Record { job: name.to_string(), problem };
     if version < 1 {
         return Err(problem(format!("version {version} is not a version this host writes")));

@@ -607,18 +607,21 @@ fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
     let as_text = lifecycle::decode(&newer, "job-1").expect_err("version 2 is refused");
     assert!(as_text.contains("unsupported format version 2"), "{as_text}");
     let as_jsonb = lifecycle::decode(&through_jsonb(&newer), "job-1").expect_err("refused too");
-    assert!(as_jsonb.contains("unsupported format version 2"), "through jsonb, for its version too: {as_jsonb}");
+    assert!(
+        as_jsonb.contains("unsupported format version 2"),
+        "through jsonb, for its version too: {as_jsonb}"
+    );
     // And a version-1 record read back through jsonb, keys reordered, reads as written.
-    assert_eq!(lifecycle::decode(&reordered, "job-1").expect("readable"), lifecycle::decode(&record, "job-1").expect("readable"));
+    assert_eq!(
+        lifecycle::decode(&reordered, "job-1").expect("readable"),
+        lifecycle::decode(&record, "job-1").expect("readable")
+    );
 
     // Two equal keys: jsonb silently keeps the last one.
     let twice = record.replacen("{\"formatVersion\":1,", "{\"formatVersion\":1,\"formatVersion\":2,", 1);
     let kept = through_jsonb(&twice);
     assert_eq!(kept.matches("formatVersion").count(), 1, "jsonb drops one of them: {kept}");
-    assert!(
-        lifecycle::decode(&twice, "job-1").is_err(),
-        "the crate refuses a record with a duplicate key"
-    );
+    assert!(lifecycle::decode(&twice, "job-1").is_err(), "the crate refuses a record with a duplicate key");
 }
 
 /// A row the host cannot read is refused with the row's name: malformed JSON, a record of
@@ -655,11 +658,7 @@ fn an_unreadable_row_is_refused_naming_the_row() {
     let huge = "x".repeat(lifecycle::MAX_RECORD_BYTES + 1);
     let refused = sql.execute("INSERT INTO jobs (name, version, record) VALUES ('huge', 1, $1)", &[&huge]);
     assert!(refused.is_err(), "the table refuses a record over the bound");
-    assert!(
-        lifecycle::decode(&huge, "huge")
-            .expect_err("refused")
-            .contains("more than 65536")
-    );
+    assert!(lifecycle::decode(&huge, "huge").expect_err("refused").contains("more than 65536"));
 }
 
 fn text_of<'a>(cases: &'a [(&str, i64, String, &str)], job: &str) -> &'a String {
