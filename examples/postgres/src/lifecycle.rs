@@ -128,13 +128,20 @@ pub fn key(command: &Command) -> &str {
 /// of the time type, when rounding up leaves it; a command on the job still fires that timer).
 pub fn index_key(job: &Job, policy: &Policy) -> Option<SystemTime> {
     let at = job.next_deadline(policy)?.at;
-    RESOLUTION.index_key(at).map(SystemTime::from)
+    RESOLUTION.index_key(at).and_then(|key| SystemTime::try_from(key).ok())
 }
 
 /// The bound the sweep claims due rows with: `now` rounded **down** to a whole microsecond, so
 /// no claimed row's timer is still ahead of `now`.
 pub fn sweep_bound(now: Timestamp) -> SystemTime {
-    SystemTime::from(RESOLUTION.sweep_bound(now))
+    system_time(RESOLUTION.sweep_bound(now))
+}
+
+/// An instant as the driver takes it. jiff's conversion is fallible only where `SystemTime` is
+/// narrower than the crate's range of instants (years -9999 to 9999), which no platform this
+/// host runs on is.
+pub fn system_time(at: Timestamp) -> SystemTime {
+    SystemTime::try_from(at).expect("SystemTime holds every instant of years -9999 to 9999")
 }
 
 /// The crate's write, with the row it stores.
@@ -209,15 +216,15 @@ mod tests {
             ("1969-12-31T23:59:59.999999001Z", "1970-01-15T00:00:00Z"),
         ] {
             let job = created_at(t(created));
-            assert_eq!(index_key(&job, &policy), Some(SystemTime::from(t(key))), "created {created}");
+            assert_eq!(index_key(&job, &policy), Some(system_time(t(key))), "created {created}");
         }
         assert_eq!(
             sweep_bound(t("2026-01-19T09:00:00.123456999Z")),
-            SystemTime::from(t("2026-01-19T09:00:00.123456Z"))
+            system_time(t("2026-01-19T09:00:00.123456Z"))
         );
         assert_eq!(
             sweep_bound(t("1969-12-31T23:59:59.999999001Z")),
-            SystemTime::from(t("1969-12-31T23:59:59.999999Z"))
+            system_time(t("1969-12-31T23:59:59.999999Z"))
         );
     }
 

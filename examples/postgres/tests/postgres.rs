@@ -179,7 +179,11 @@ fn r_timer_3_create_ship_receive_cancel_ship_back_then_retention_removes_the_row
     assert!(store.get(end - nanos(1), "job-1").expect("get").is_some(), "visible a nanosecond before");
     assert!(store.get(end, "job-1").expect("get").is_none(), "gone at the deadline");
     let (_, deadline, _) = raw_row(&mut sql, "job-1").expect("row");
-    assert_eq!(deadline, Some(SystemTime::from(t("2026-04-11T09:00:00.123457Z"))), "indexed rounded up");
+    assert_eq!(
+        deadline,
+        Some(lifecycle::system_time(t("2026-04-11T09:00:00.123457Z"))),
+        "indexed rounded up"
+    );
 
     assert!(store.sweep(end, 10).expect("sweep").is_empty(), "the row's key is after the sweep's bound");
     let fired = store.sweep(end + nanos(1_000), 10).expect("sweep");
@@ -776,7 +780,7 @@ fn r_policy_1_a_policy_change_never_makes_a_row_unreadable_and_its_timer_fires_o
     assert_eq!(read.job.next_deadline(new.policy()).expect("a deadline").at, tagged);
     assert_eq!(new.reindex(100).expect("re-indexed"), 1, "one row's key moved");
     let mut sql = db.sql();
-    assert_eq!(raw_row(&mut sql, "job-1").expect("row").1, Some(SystemTime::from(tagged)));
+    assert_eq!(raw_row(&mut sql, "job-1").expect("row").1, Some(lifecycle::system_time(tagged)));
     let fired = new.sweep(at + days(60), 10).expect("swept");
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].at, tagged, "at its last recorded instant, never before it");
