@@ -388,3 +388,23 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
     assert!(matches!(Job::read(&huge, &name("job-1")), Err(ReadError::TooLarge { .. })));
     assert!(matches!(Job::read(b"[1]", &name("job-1")), Err(ReadError::Malformed { .. })));
 }
+
+/// A record of format version 1, as a host stored it (`tests/fixtures/job-format-1.json`, pretty
+/// printed, so its whitespace differs from what the crate writes), still reads: the same job as
+/// the commands that made it give, written back in the current form.
+#[test]
+fn r_input_3_a_stored_record_of_format_version_1_still_reads() {
+    let fixture = include_str!("fixtures/job-format-1.json");
+    let read = Job::read(fixture.as_bytes(), &name("job-1")).expect("a version-1 record reads");
+    let policy = Policy::default();
+    let mut job = created();
+    let ship = Command::Ship {
+        job: name("job-1"),
+        carrier: Some("FedEx".into()),
+        tracking_number: Some("123456789".into()),
+    };
+    decider::execute(&mut job, &policy, t0() + DAY, &ship).outcome.result.unwrap();
+    assert_eq!(Some(&read), job.as_ref());
+    let compact: serde_json::Value = serde_json::from_str(fixture).unwrap();
+    assert_eq!(serde_json::to_value(&read).unwrap(), compact, "written back field for field");
+}
