@@ -286,6 +286,7 @@ fn r_timer_7_every_timer_fires_once_with_microsecond_and_millisecond_deadlines()
 /// A cancelled job whose tags changed 46 days into its retention, read after the deployment's
 /// retention became 30 days: readable, its removal fires at its last recorded instant (not
 /// before it, so its history never runs backwards), and exactly once.
+#[cfg(feature = "json")]
 #[test]
 fn r_policy_1_a_shorter_retention_never_makes_a_record_unreadable_nor_history_run_backwards() {
     use import_export_lifecycle::UpdateField;
@@ -334,6 +335,7 @@ fn r_policy_1_deadlines_follow_the_new_policy_from_the_jobs_last_instant() {
 /// keys, as PostgreSQL's `jsonb` does), the version is found and checked wherever it is; a key
 /// given twice, another version, a malformed field, an inconsistent job and another job's
 /// record are each refused with their own typed error (R-INPUT-3).
+#[cfg(feature = "json")]
 #[test]
 fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
     use decider::ReadError;
@@ -392,6 +394,7 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
 /// A record of format version 1, as a host stored it (`tests/fixtures/job-format-1.json`, pretty
 /// printed, so its whitespace differs from what the crate writes), still reads: the same job as
 /// the commands that made it give, written back in the current form.
+#[cfg(feature = "json")]
 #[test]
 fn r_input_3_a_stored_record_of_format_version_1_still_reads() {
     let fixture = include_str!("fixtures/job-format-1.json");

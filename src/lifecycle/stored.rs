@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::format::{FORMAT_VERSION, FormatVersion};
+#[cfg(feature = "json")]
+use crate::model::format::FORMAT_VERSION;
+use crate::model::format::FormatVersion;
 use crate::model::job::{Drive, Job, PackageInfo, Stage};
 use crate::model::name::JobName;
 use crate::model::state::{JobState, JobType};
@@ -172,6 +174,7 @@ pub enum ReadError {
     },
 }
 
+#[cfg(feature = "json")]
 impl Job {
     /// Reads a job's stored record, the JSON its `Serialize` wrote, stored under the key
     /// `expected`: the one call a host makes to read a record back (R-INPUT-3). It is bounded
@@ -187,6 +190,8 @@ impl Job {
     ///
     /// [`ReadError`]: too large, an unsupported format version, malformed (naming the place),
     /// inconsistent (naming the invariant), or another job than `expected`.
+    ///
+    /// With the `json` feature (a default one).
     pub fn read(record: &[u8], expected: &JobName) -> Result<Job, ReadError> {
         if record.len() > MAX_RECORD_BYTES {
             return Err(ReadError::TooLarge { bytes: record.len(), max: MAX_RECORD_BYTES });
