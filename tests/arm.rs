@@ -2,7 +2,9 @@
 //! script, and properties over arbitrary requests.
 
 use import_export_lifecycle::arm::types::{JobResponse, PutJobParameters, UpdateJobParameters};
-use import_export_lifecycle::arm::{Caller, Config, Method, Request, Response, Service, run_script};
+use import_export_lifecycle::arm::{
+    Caller, Catalogue, Config, Method, Request, Response, Service, run_script,
+};
 use import_export_lifecycle::{Policy, Timestamp};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -48,11 +50,23 @@ fn service() -> Service {
     let created = fixture("CreateJob.json");
     let shipping = created["responses"]["201"]["body"]["properties"]["shippingInformation"].clone();
     let config = Config {
-        shipping_information: Some(serde_json::from_value(shipping).unwrap()),
+        locations: west_us_shipping_to(&shipping),
         caller: Some(Caller { name: "string".into(), kind: "application".into() }),
         ..Config::default()
     };
     Service::new(config, Policy::default())
+}
+
+/// A catalogue of one location, West US, whose address is `shipping` (the specification's job
+/// examples show West US's with another phone number than its location example).
+fn west_us_shipping_to(shipping: &Value) -> Catalogue {
+    let mut properties = shipping.clone();
+    let extra = properties.as_object_mut().unwrap().remove("additionalInformation").unwrap();
+    properties["additionalShippingInformation"] = extra;
+    properties["supportedCarriers"] = json!(["FedEx"]);
+    let west = json!({"id": "/providers/Microsoft.ImportExport/locations/westus", "name": "West US",
+                      "type": "Microsoft.ImportExport/locations", "properties": properties});
+    Catalogue::from_json(&json!({ "value": [west] }).to_string()).unwrap()
 }
 
 fn send(service: &mut Service, when: &str, method: Method, path: &str, body: Option<Value>) -> Response {
@@ -165,9 +179,10 @@ fn arm_same_name_in_two_resource_groups_is_two_jobs() {
         send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("b", "job"), Some(body.clone())).status,
         201
     );
+    // The same PUT again is ARM's create-or-update of the same job: 200 (R-PUT-1).
     assert_eq!(
         send(&mut service, "2026-01-05T09:00:00Z", Method::Put, &path("a", "job"), Some(body)).status,
-        409
+        200
     );
     let cancel = json!({"properties": {"cancelRequested": true}});
     let cancelled =
@@ -656,9 +671,13 @@ fn arm_only_list_bitlocker_keys_follows_a_job_name() {
             json!({"value": [{"driveId": "9CA995BB", "bitLockerKey": BITLOCKER_KEY}]})
         );
     }
-    // The action is a POST; GET on it is refused as a method.
+    // The action is a POST in the specification; the legacy JavaScript SDK (2016-11-01) sends
+    // GET, which answers the same. Another method is refused as a method.
     let r =
         send(&mut service, "2026-01-05T09:00:00Z", Method::Get, &format!("{job}/listBitLockerKeys"), None);
+    assert_eq!(r.status, 200);
+    let r =
+        send(&mut service, "2026-01-05T09:00:00Z", Method::Delete, &format!("{job}/listBitLockerKeys"), None);
     assert_eq!(r.status, 405);
 }
 
@@ -831,7 +850,8 @@ fn arm_a_gone_job_has_no_bitlocker_keys() {
 // The ARM record of one job, answered on its own.
 
 use import_export_lifecycle::arm::{
-    BitLockerKeys, Context, JobOperation, JobRequest, Record, Route, Scope, Write, handle_job, route,
+    BitLockerKeys, Context, JobOperation, JobRequest, Record, Route, Scope, Write, handle_job,
+    handle_provider, route,
 };
 
 fn context() -> Context {
@@ -980,8 +1000,10 @@ fn arm_handle_job_fires_the_records_due_timer_first() {
 #[test]
 fn arm_handle_job_refusal_writes_nothing() {
     let (record, keys) = created_record();
+    let mut export = create_body();
+    export["properties"]["jobType"] = json!("Export");
     let refusals = [
-        (JobOperation::Create, Some(create_body())),
+        (JobOperation::Create, Some(export)),
         (JobOperation::Update, Some(json!({"properties": {"cancelRequested": false}}))),
         (JobOperation::Update, Some(json!({"properties": {"state": "Shipping"}}))),
         (JobOperation::Update, Some(json!({"properties": {"state": "Received"}}))),
@@ -1082,11 +1104,10 @@ fn arm_names_subscription_and_resource_group_compare_without_case() {
     let mut service = service();
     let t = "2026-01-05T09:00:00Z";
     assert_eq!(send(&mut service, t, Method::Put, &path("myRG", "j"), Some(create_body())).status, 201);
+    // The same PUT in another spelling is the same job's: 200, nothing changed (R-PUT-1).
     let again = send(&mut service, t, Method::Put, &path("MYRG", "j"), Some(create_body()));
-    assert_eq!(
-        (again.status, again.body.unwrap()["error"]["code"].clone()),
-        (409, json!("JobAlreadyExists"))
-    );
+    assert_eq!(again.status, 200);
+    assert!(again.body.unwrap()["id"].as_str().unwrap().contains("/resourceGroups/myRG/"));
     let upper_sub = SUB.to_uppercase();
     for p in [path("myrg", "j"), path_in(&upper_sub, "MyRg", "j")] {
         let got = send(&mut service, t, Method::Get, &p, None);
@@ -1506,6 +1527,7 @@ impl JsonHost {
         let mut timers = self.sweep(now);
         let answer = match route(request) {
             Err(refusal) => refusal.response(),
+            Ok(Route::Provider(provider)) => handle_provider(&self.context, &provider),
             Ok(Route::List(list)) => {
                 let records: Vec<Record> = match &list.scope {
                     ListScope::ResourceGroup(scope) => {

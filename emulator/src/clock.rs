@@ -61,3 +61,24 @@ impl Clock {
         *self.virtual_now.lock().unwrap_or_else(|e| e.into_inner()) = to;
     }
 }
+
+/// Where the clock starts: on the virtual clock, the database's time if it has one (a
+/// `start` may only move it forward), else `start`, else now; on the system clock, now.
+///
+/// # Errors
+/// `start` is before the database's virtual time.
+pub fn start_at(
+    mode: Mode,
+    stored: Option<Timestamp>,
+    start: Option<Timestamp>,
+) -> Result<Timestamp, String> {
+    match (mode, stored, start) {
+        (Mode::Virtual, Some(stored), Some(start)) if start < stored => Err(format!(
+            "--start {start}: the database's virtual clock is already at {stored}; it only moves forward"
+        )),
+        (Mode::Virtual, Some(stored), Some(start)) => Ok(start.max(stored)),
+        (Mode::Virtual, Some(stored), None) => Ok(stored),
+        (_, _, Some(start)) => Ok(start),
+        (_, _, None) => Ok(system_now()),
+    }
+}

@@ -1,11 +1,14 @@
 //! The emulator as a host of the crate's ARM layer: it loads the one record a request names,
 //! lets [`arm::handle_job`] (or [`arm::handle_datacenter`], [`arm::handle_timeout`],
 //! [`arm::list_page`]) answer, and writes back what the answer says. No ARM or lifecycle rule
-//! is decided here: this module only moves records between SQLite and the pure functions.
+//! is decided here: this module only moves records between the database and the pure functions.
 //!
-//! The layers run one way: the HTTP face calls a [`Host`] (the one context object: the writer,
-//! the readers, the clock, the ARM layer's context and the rows found damaged), which runs its
-//! functions in the [`Writer`] or the [`Readers`] over the [`store`]. The writer knows nothing
+//! The layers run one way: the HTTP face calls a [`Host`] (the one context object: the engine,
+//! the clock, the ARM layer's context and the rows found damaged). On SQLite it runs its
+//! functions in the [`Writer`] or the [`Readers`] over the [`store`]; on PostgreSQL
+//! ([`postgres`]) each request is a transaction over [`crate::pg_store`]. Both engines decide
+//! with the same functions (`decide_job`, `decide_read`, `decide_datacenter`,
+//! `decide_timeout`, `Page`), between their read and their write. The writer knows nothing
 //! of jobs: the host gives it the sweep to run before each group and the deadline to publish
 //! after each commit ([`hooks`]).
 //!
@@ -31,6 +34,8 @@ use crate::clock::{Clock, Mode};
 use crate::readers::Readers;
 use crate::store::{self, JobKey, StoreError};
 use crate::writer::{Ctx, Hooks, Writer};
+
+pub mod postgres;
 
 /// At most this many fired events are listed in a clock move's answer (the earliest); the
 /// answer also says how many fired in all, and whether the list was cut.
@@ -74,6 +79,11 @@ impl Damaged {
         self.rows.lock().unwrap_or_else(|e| e.into_inner()).contains_key(key)
     }
 
+    /// How many rows were found damaged.
+    pub fn len(&self) -> usize {
+        self.rows.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// The damaged rows, each with why.
     fn list(&self) -> Vec<Value> {
         let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
@@ -91,12 +101,21 @@ pub struct Shared {
     pub damaged: Damaged,
 }
 
-/// The emulator's host: what every HTTP handler calls.
+/// The emulator's host: what every HTTP handler calls. Its functions are the one store
+/// interface the HTTP face sees; each engine implements them: SQLite (one writer thread, its
+/// readers) here, PostgreSQL (a pool shared with other emulator processes) in [`postgres`].
 pub struct Host {
-    writer: Writer,
-    readers: Option<Arc<Readers>>,
+    engine: Engine,
     clock: Arc<Clock>,
     shared: Arc<Shared>,
+}
+
+/// Where the jobs are kept.
+enum Engine {
+    /// A SQLite file (or `:memory:`): the writer, and the readers (none in memory).
+    Sqlite { writer: Writer, readers: Option<Arc<Readers>> },
+    /// A PostgreSQL database shared by any number of emulators.
+    Postgres(postgres::Pg),
 }
 
 /// Where `POST /emulator/clock` moves the virtual clock.
@@ -105,6 +124,20 @@ pub enum Target {
     Advance(SignedDuration),
     /// To an instant (not before the clock's).
     Set(Timestamp),
+}
+
+impl Target {
+    /// Where the clock goes from `current`: `Err(message)` for a move backwards or out of range.
+    fn from(&self, current: Timestamp) -> Result<Timestamp, String> {
+        let to = match self {
+            Target::Advance(d) => current.checked_add(*d).map_err(|e| format!("advanceSeconds: {e}"))?,
+            Target::Set(t) => *t,
+        };
+        if to < current {
+            return Err(format!("set: {to} is before the clock's {current}; the clock only moves forward"));
+        }
+        Ok(to)
+    }
 }
 
 /// A committed clock move: the new time, the first [`MAX_FIRED_SHOWN`] events fired (by time),
@@ -143,12 +176,25 @@ impl Host {
         clock: Arc<Clock>,
         shared: Arc<Shared>,
     ) -> Host {
-        Host { writer, readers, clock, shared }
+        Host { engine: Engine::Sqlite { writer, readers }, clock, shared }
     }
 
-    /// Now, as the emulator sees it.
-    pub fn now(&self) -> Timestamp {
-        self.clock.now()
+    /// The host over a PostgreSQL database whose tables [`crate::pg_store::prepare`] made.
+    pub fn on_postgres(pg: postgres::Pg) -> Host {
+        let (clock, shared) = (pg.clock(), pg.shared());
+        Host { engine: Engine::Postgres(pg), clock, shared }
+    }
+
+    /// Now, as every emulator on the database sees it: on PostgreSQL a virtual clock is read
+    /// from the database.
+    ///
+    /// # Errors
+    /// The database refused.
+    pub async fn shared_now(&self) -> Result<Timestamp, StoreError> {
+        match &self.engine {
+            Engine::Sqlite { .. } => Ok(self.clock.now()),
+            Engine::Postgres(pg) => pg.now().await,
+        }
     }
 
     /// The clock's mode.
@@ -158,13 +204,18 @@ impl Host {
 
     /// At startup: fires every timer that came due while the emulator was down (the writer's
     /// first group does), moves a virtual clock to `move_to` if given, and stores its time.
+    /// (On PostgreSQL the clock was settled by [`postgres::Pg::start`].)
     ///
     /// # Errors
     /// The database refused.
     pub async fn rebuild(&self, move_to: Option<Timestamp>) -> Result<(), StoreError> {
+        let writer = match &self.engine {
+            Engine::Sqlite { writer, .. } => writer,
+            Engine::Postgres(_) => return Ok(()),
+        };
         let shared = Arc::clone(&self.shared);
         let mode = self.clock.mode();
-        self.writer
+        writer
             .run(move |conn, ctx| {
                 if mode == Mode::Virtual {
                     if let Some(to) = move_to {
@@ -180,7 +231,24 @@ impl Host {
 
     /// `/emulator/health`: the rows found damaged, and why writes are refused if they are.
     pub fn health(&self) -> (Vec<Value>, Option<String>) {
-        (self.shared.damaged.list(), self.writer.lost())
+        let lost = match &self.engine {
+            Engine::Sqlite { writer, .. } => writer.lost(),
+            Engine::Postgres(_) => None,
+        };
+        (self.shared.damaged.list(), lost)
+    }
+
+    /// The PostgreSQL engine, if the jobs are there.
+    pub fn postgres(&self) -> Option<&postgres::Pg> {
+        match &self.engine {
+            Engine::Sqlite { .. } => None,
+            Engine::Postgres(pg) => Some(pg),
+        }
+    }
+
+    /// A read of the provider (its locations, its operations): no store, only the context.
+    pub fn provider(&self, request: &arm::ProviderRequest) -> Response {
+        arm::handle_provider(&self.shared.context, request)
     }
 
     /// Answers a request on one job: a read from a reader if nothing is due, else (and every
@@ -189,8 +257,12 @@ impl Host {
     /// # Errors
     /// The database refused, or the job's row is damaged.
     pub async fn job(&self, request: JobRequest, body: Option<Value>) -> Result<Response, StoreError> {
+        let (writer, readers) = match &self.engine {
+            Engine::Sqlite { writer, readers } => (writer, readers),
+            Engine::Postgres(pg) => return pg.job(&request, body.as_ref()).await,
+        };
         if let (Some(readers), JobOperation::Get | JobOperation::ListBitLockerKeys) =
-            (&self.readers, &request.operation)
+            (readers, &request.operation)
         {
             let (shared, now, job) = (Arc::clone(&self.shared), self.clock.now(), request.clone());
             if let Some(answer) = readers.run(move |conn| read_job(conn, &shared, now, &job)).await? {
@@ -198,7 +270,7 @@ impl Host {
             }
         }
         let shared = Arc::clone(&self.shared);
-        self.writer.run(move |conn, ctx| job(conn, ctx, &shared, &request, body.as_ref())).await
+        writer.run(move |conn, ctx| job(conn, ctx, &shared, &request, body.as_ref())).await
     }
 
     /// One page of a list, from a reader (from the writer with `--db :memory:`).
@@ -207,12 +279,15 @@ impl Host {
     /// The database refused.
     pub async fn list(&self, request: ListRequest) -> Result<Response, StoreError> {
         let shared = Arc::clone(&self.shared);
-        match &self.readers {
-            Some(readers) => {
+        match &self.engine {
+            Engine::Sqlite { readers: Some(readers), .. } => {
                 let now = self.clock.now();
                 readers.run(move |conn| read_list(conn, &shared, now, &request)).await
             }
-            None => self.writer.run(move |conn, ctx| read_list(conn, &shared, ctx.now(), &request)).await,
+            Engine::Sqlite { writer, readers: None } => {
+                writer.run(move |conn, ctx| read_list(conn, &shared, ctx.now(), &request)).await
+            }
+            Engine::Postgres(pg) => pg.list(&request).await,
         }
     }
 
@@ -225,13 +300,17 @@ impl Host {
         scope: Scope,
         command: Command,
     ) -> Result<Result<(), arm::Refusal>, StoreError> {
+        let writer = match &self.engine {
+            Engine::Sqlite { writer, .. } => writer,
+            Engine::Postgres(pg) => return pg.datacenter(&scope, &command).await,
+        };
         let shared = Arc::clone(&self.shared);
-        self.writer.run(move |conn, ctx| datacenter(conn, ctx, &shared, &scope, &command)).await
+        writer.run(move |conn, ctx| datacenter(conn, ctx, &shared, &scope, &command)).await
     }
 
-    /// A read of its own (`GET /emulator/jobs`): `f` answers from a reader at the clock's
-    /// now, or says `None` if a timer is due; then the writer fires what is due and `f` answers
-    /// there. With `--db :memory:`, in the writer.
+    /// A read of its own (`GET /emulator/jobs`) on SQLite: `f` answers from a reader at the
+    /// clock's now, or says `None` if a timer is due; then the writer fires what is due and `f`
+    /// answers there. With `--db :memory:`, in the writer. (PostgreSQL: [`Host::postgres`].)
     ///
     /// # Errors
     /// The database refused, or `f` still says `None` after the sweep.
@@ -240,14 +319,20 @@ impl Host {
         T: Send + 'static,
         F: Fn(&Connection, &Shared, Timestamp) -> Result<Option<T>, StoreError> + Clone + Send + 'static,
     {
-        if let Some(readers) = &self.readers {
+        let (writer, readers) = match &self.engine {
+            Engine::Sqlite { writer, readers } => (writer, readers),
+            Engine::Postgres(_) => {
+                return Err(StoreError::Unavailable("a SQLite read asked of a PostgreSQL emulator".into()));
+            }
+        };
+        if let Some(readers) = readers {
             let (shared, now, read) = (Arc::clone(&self.shared), self.clock.now(), f.clone());
             if let Some(answer) = readers.run(move |conn| read(conn, &shared, now)).await? {
                 return Ok(answer);
             }
         }
         let shared = Arc::clone(&self.shared);
-        self.writer
+        writer
             .run(move |conn, ctx| {
                 // The writer swept before this group; a system clock may have moved since.
                 let now = ctx.now();
@@ -265,22 +350,17 @@ impl Host {
     /// # Errors
     /// The database refused.
     pub async fn move_clock(&self, target: Target) -> Result<Result<Moved, String>, StoreError> {
+        let writer = match &self.engine {
+            Engine::Sqlite { writer, .. } => writer,
+            Engine::Postgres(pg) => return pg.move_clock(&target).await,
+        };
         let shared = Arc::clone(&self.shared);
-        self.writer
+        writer
             .run(move |conn, ctx| {
-                let current = ctx.now();
-                let to = match target {
-                    Target::Advance(d) => match current.checked_add(d) {
-                        Ok(t) => t,
-                        Err(e) => return Ok(Err(format!("advanceSeconds: {e}"))),
-                    },
-                    Target::Set(t) => t,
+                let to = match target.from(ctx.now()) {
+                    Ok(to) => to,
+                    Err(message) => return Ok(Err(message)),
                 };
-                if to < current {
-                    return Ok(Err(format!(
-                        "set: {to} is before the clock's {current}; the clock only moves forward"
-                    )));
-                }
                 let mut fired = Fired::new(MAX_FIRED_SHOWN);
                 sweep(conn, &shared, to, &mut fired)?;
                 store::set_setting(conn, "virtualNow", &to.to_string())?;
@@ -328,14 +408,16 @@ fn parse_keys(key: &JobKey, text: &str) -> Result<BitLockerKeys, StoreError> {
 
 /// The record stored under `key`, if any; a damaged one is remembered as such.
 pub fn load_record(conn: &Connection, shared: &Shared, key: &JobKey) -> Result<Option<Record>, StoreError> {
-    let loaded = store::get_record(conn, key)?.map(|text| parse_record(key, &text, &shared.context.policy));
-    match loaded.transpose() {
-        Err(e @ StoreError::Damaged(_)) => {
-            shared.damaged.note(key, &e);
-            Err(e)
-        }
-        other => other,
+    store::get_record(conn, key)?.map(|text| read_record(shared, key, &text)).transpose()
+}
+
+/// A stored record's text read back (either engine's); a damaged one is remembered as such.
+fn read_record(shared: &Shared, key: &JobKey, text: &str) -> Result<Record, StoreError> {
+    let parsed = parse_record(key, text, &shared.context.policy);
+    if let Err(e @ StoreError::Damaged(_)) = &parsed {
+        shared.damaged.note(key, e);
     }
+    parsed
 }
 
 fn load_keys(conn: &Connection, key: &JobKey) -> Result<Option<BitLockerKeys>, StoreError> {
@@ -426,13 +508,77 @@ fn log_events(id: &str, events: &[Event], fired: &mut Fired) {
     }
 }
 
-/// The scope as the records already stored in it spell it, or as the request spells it if it
-/// holds none yet: a new job's record keeps its scope's first spelling.
-fn stored_spelling(conn: &Connection, scope: &Scope) -> Result<Scope, StoreError> {
-    let key = scope.key();
-    // A spelling that does not read (a damaged row) is passed over: the request's is kept.
-    let stored = store::scope_spelling(conn, &key.subscription, &key.resource_group)?;
-    Ok(stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_else(|| scope.clone()))
+/// The scope as the records already stored in it spell it (`stored`, their `scope` as JSON),
+/// or as the request spells it if it holds none yet: a new job's record keeps its scope's first
+/// spelling. A spelling that does not read (a damaged row) is passed over.
+fn spelling(stored: Option<String>, scope: &Scope) -> Scope {
+    stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_else(|| scope.clone())
+}
+
+/// The decision on one job request, on the record (and keys) loaded: the answer, and what to
+/// write (`None` for a record too large: the answer refuses it and nothing is written). The
+/// events are logged. Both engines decide here.
+fn decide_job(
+    shared: &Shared,
+    record: Option<&Record>,
+    keys: Option<&BitLockerKeys>,
+    now: Timestamp,
+    request: &JobRequest,
+    body: Option<&Value>,
+) -> Result<(Response, Option<Encoded>), StoreError> {
+    let context = &shared.context;
+    let answer = arm::handle_job(context, record, keys, now, request, body);
+    let encoded = Encoded::new(context, answer.record, answer.keys)?;
+    if encoded.largest() > MAX_ACCEPTED {
+        return Ok((too_large(encoded.largest()), None));
+    }
+    let scope = record.map_or(&request.scope, Record::scope);
+    log_events(&id_of(scope, request.name.as_str()), &answer.events, &mut Fired::new(0));
+    Ok((answer.answer, Some(encoded)))
+}
+
+/// The answer of a request that changes nothing (`GET`, `listBitLockerKeys`) on the record
+/// loaded, or `None` if it would change something (a due timer): then it is answered as a
+/// write.
+fn decide_read(
+    shared: &Shared,
+    record: Option<&Record>,
+    keys: Option<&BitLockerKeys>,
+    now: Timestamp,
+    request: &JobRequest,
+) -> Option<Response> {
+    let answer = arm::handle_job(&shared.context, record, keys, now, request, None);
+    match (answer.record, answer.keys) {
+        (Write::Unchanged, Write::Unchanged) => Some(answer.answer),
+        _ => None,
+    }
+}
+
+/// The decision on a datacenter operation, on the record loaded; its events are logged.
+fn decide_datacenter(
+    shared: &Shared,
+    record: Option<&Record>,
+    now: Timestamp,
+    scope: &Scope,
+    command: &Command,
+) -> Result<(Result<(), arm::Refusal>, Encoded), StoreError> {
+    let answer = arm::handle_datacenter(&shared.context, record, now, command);
+    let scope = record.map_or(scope, Record::scope);
+    log_events(&id_of(scope, command.job().as_str()), &answer.events, &mut Fired::new(0));
+    Ok((answer.answer, Encoded::new(&shared.context, answer.record, answer.keys)?))
+}
+
+/// The due timers of one job fired at `now`, each at its own deadline, counted in `fired`.
+fn decide_timeout(
+    shared: &Shared,
+    key: &JobKey,
+    record: &Record,
+    now: Timestamp,
+    fired: &mut Fired,
+) -> Result<Encoded, StoreError> {
+    let answer = arm::handle_timeout(&shared.context, record, now);
+    log_events(&id_of(record.scope(), key.name.as_str()), &answer.events, fired);
+    Encoded::new(&shared.context, answer.record, answer.keys)
 }
 
 /// Answers a request on one job, in the writer: loads its record (and keys), answers, writes
@@ -444,7 +590,6 @@ fn job(
     request: &JobRequest,
     body: Option<&Value>,
 ) -> Result<Response, StoreError> {
-    let context = &shared.context;
     let key = key_of(&request.scope, request.name.as_str());
     let record = load_record(conn, shared, &key)?;
     let keys = match request.operation {
@@ -453,19 +598,20 @@ fn job(
     };
     let request = match (&request.operation, &record) {
         (JobOperation::Create, None) => {
-            JobRequest { scope: stored_spelling(conn, &request.scope)?, ..request.clone() }
+            let stored = store::scope_spelling(
+                conn,
+                &request.scope.key().subscription,
+                &request.scope.key().resource_group,
+            )?;
+            JobRequest { scope: spelling(stored, &request.scope), ..request.clone() }
         }
         _ => request.clone(),
     };
-    let answer = arm::handle_job(context, record.as_ref(), keys.as_ref(), ctx.now(), &request, body);
-    let encoded = Encoded::new(context, answer.record, answer.keys)?;
-    if encoded.largest() > MAX_ACCEPTED {
-        return Ok(too_large(encoded.largest()));
+    let (answer, encoded) = decide_job(shared, record.as_ref(), keys.as_ref(), ctx.now(), &request, body)?;
+    if let Some(encoded) = encoded {
+        encoded.write(conn, &key)?;
     }
-    let scope = record.as_ref().map_or(&request.scope, Record::scope);
-    log_events(&id_of(scope, request.name.as_str()), &answer.events, &mut Fired::new(0));
-    encoded.write(conn, &key)?;
-    Ok(answer.answer)
+    Ok(answer)
 }
 
 /// Answers a request that changes nothing (`GET`, `listBitLockerKeys`) from a reader, or says
@@ -482,58 +628,101 @@ fn read_job(
         JobOperation::ListBitLockerKeys => load_keys(conn, &key)?,
         JobOperation::Create | JobOperation::Get | JobOperation::Update | JobOperation::Delete => None,
     };
-    let answer = arm::handle_job(&shared.context, record.as_ref(), keys.as_ref(), now, request, None);
-    match (answer.record, answer.keys) {
-        (Write::Unchanged, Write::Unchanged) => Ok(Some(answer.answer)),
-        _ => Ok(None),
+    Ok(decide_read(shared, record.as_ref(), keys.as_ref(), now, request))
+}
+
+/// One list page being read. `arm::list_page` shows each job as its due timers leave it at
+/// `now` (and leaves out a job they remove), so the page reads one row more than it shows,
+/// plus one for each job whose timer is due: enough whatever those timers do. A damaged row is
+/// skipped (and remembered), and as many more rows read in its place.
+struct Page {
+    request: ListRequest,
+    now: Timestamp,
+    subscription: String,
+    resource_group: Option<String>,
+    wanted: usize,
+    after: Option<(String, String)>,
+    records: Vec<Record>,
+}
+
+impl Page {
+    /// A page of `request` at `now`, with `due` timers due then.
+    fn new(request: &ListRequest, now: Timestamp, due: usize) -> Page {
+        let size = request.query.top.unwrap_or(arm::MAX_PAGE).clamp(1, arm::MAX_PAGE);
+        let (subscription, resource_group) = match &request.scope {
+            ListScope::ResourceGroup(scope) => {
+                let key = scope.key();
+                (key.subscription, Some(key.resource_group))
+            }
+            ListScope::Subscription(subscription) => (subscription.to_ascii_lowercase(), None),
+        };
+        let after = request
+            .query
+            .skip_token
+            .as_ref()
+            .map(|p| (p.resource_group.clone(), p.name.as_str().to_string()));
+        Page {
+            request: request.clone(),
+            now,
+            subscription,
+            resource_group,
+            wanted: size.saturating_add(1).saturating_add(due),
+            after,
+            records: Vec::new(),
+        }
+    }
+
+    /// How many rows to read next.
+    fn asked(&self) -> usize {
+        self.wanted - self.records.len()
+    }
+
+    /// The position to read after.
+    fn after(&self) -> Option<(&str, &str)> {
+        self.after.as_ref().map(|(rg, name)| (rg.as_str(), name.as_str()))
+    }
+
+    /// Takes the rows read (`asked` were); says whether the page has all it needs.
+    fn take(&mut self, shared: &Shared, rows: Vec<store::ListedRow>, asked: usize) -> bool {
+        let read = rows.len();
+        for (key, text) in rows {
+            self.after = Some((key.resource_group.clone(), key.name.clone()));
+            match text.and_then(|text| parse_record(&key, &text, &shared.context.policy)) {
+                // A row the list does not show (its `$filter` leaves it out) is not kept: a
+                // sparse filter reads further, in batches, with the page's memory bounded.
+                Ok(record) if arm::list_shows(&shared.context, self.now, &self.request, &record) => {
+                    self.records.push(record);
+                }
+                Ok(_) => {}
+                Err(e) => shared.damaged.note(&key, &e),
+            }
+        }
+        self.records.len() >= self.wanted || read < asked
+    }
+
+    /// The page's answer at `now`.
+    fn answer(&self, shared: &Shared, now: Timestamp, request: &ListRequest) -> Response {
+        arm::list_page(&shared.context, now, request, &self.records)
     }
 }
 
-/// One page of a list. `arm::list_page` shows each job as its due timers leave it at `now`
-/// (and leaves out a job they remove), so the page reads one row more than it shows, plus one
-/// for each job whose timer is due: enough whatever those timers do. A damaged row is skipped
-/// (and remembered), and as many more rows read in its place.
+/// One page of a list (see [`Page`]).
 fn read_list(
     conn: &Connection,
     shared: &Shared,
     now: Timestamp,
     request: &ListRequest,
 ) -> Result<Response, StoreError> {
-    let size = request.query.top.unwrap_or(arm::MAX_PAGE).clamp(1, arm::MAX_PAGE);
-    let due = store::count_due(conn, deadline_ms(now))?;
-    let (subscription, resource_group) = match &request.scope {
-        ListScope::ResourceGroup(scope) => {
-            let key = scope.key();
-            (key.subscription, Some(key.resource_group))
-        }
-        ListScope::Subscription(subscription) => (subscription.to_ascii_lowercase(), None),
-    };
-    let wanted = size.saturating_add(1).saturating_add(due);
-    let mut after: Option<(String, String)> =
-        request.query.skip_token.as_ref().map(|p| (p.resource_group.clone(), p.name.as_str().to_string()));
-    let mut records = Vec::new();
+    let mut page = Page::new(request, now, store::count_due(conn, deadline_ms(now))?);
     loop {
-        let asked = wanted - records.len();
-        let rows = store::list(
-            conn,
-            &subscription,
-            resource_group.as_deref(),
-            after.as_ref().map(|(rg, name)| (rg.as_str(), name.as_str())),
-            asked,
-        )?;
-        let read = rows.len();
-        for (key, text) in rows {
-            after = Some((key.resource_group.clone(), key.name.clone()));
-            match text.and_then(|text| parse_record(&key, &text, &shared.context.policy)) {
-                Ok(record) => records.push(record),
-                Err(e) => shared.damaged.note(&key, &e),
-            }
-        }
-        if records.len() >= wanted || read < asked {
+        let asked = page.asked();
+        let rows =
+            store::list(conn, &page.subscription, page.resource_group.as_deref(), page.after(), asked)?;
+        if page.take(shared, rows, asked) {
             break;
         }
     }
-    Ok(arm::list_page(&shared.context, now, request, &records))
+    Ok(page.answer(shared, now, request))
 }
 
 /// Applies a datacenter operation to the job its path names, in the writer.
@@ -546,11 +735,9 @@ fn datacenter(
 ) -> Result<Result<(), arm::Refusal>, StoreError> {
     let key = key_of(scope, command.job().as_str());
     let record = load_record(conn, shared, &key)?;
-    let answer = arm::handle_datacenter(&shared.context, record.as_ref(), ctx.now(), command);
-    let scope = record.as_ref().map_or(scope, Record::scope);
-    log_events(&id_of(scope, command.job().as_str()), &answer.events, &mut Fired::new(0));
-    Encoded::new(&shared.context, answer.record, answer.keys)?.write(conn, &key)?;
-    Ok(answer.answer)
+    let (answer, encoded) = decide_datacenter(shared, record.as_ref(), ctx.now(), scope, command)?;
+    encoded.write(conn, &key)?;
+    Ok(answer)
 }
 
 /// Fires every timer due at `now`, each at its own deadline: the deadline sweep. The writer
@@ -567,9 +754,7 @@ fn sweep(conn: &Connection, shared: &Shared, now: Timestamp, fired: &mut Fired) 
             Err(StoreError::Damaged(_)) => continue,
             Err(e) => return Err(e),
         };
-        let answer = arm::handle_timeout(&shared.context, &record, now);
-        log_events(&id_of(record.scope(), key.name.as_str()), &answer.events, fired);
-        Encoded::new(&shared.context, answer.record, answer.keys)?.write(conn, &key)?;
+        decide_timeout(shared, &key, &record, now, fired)?.write(conn, &key)?;
     }
     Ok(())
 }

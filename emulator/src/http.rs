@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,10 +56,37 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&app), auth))
         // The page holds no data and must load to ask for the token: outside `auth`.
         .merge(crate::ui::router())
+        .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(buffer))
         .layer(middleware::from_fn(log))
         .layer(middleware::from_fn(arm_headers))
         .with_state(app)
+}
+
+/// Refuses a request that changes something and that a browser sent from another page's origin
+/// (403 `CrossOriginRequestRefused`): without `--token` a web page the user has open could
+/// otherwise post to `/emulator/clock` or `/emulator/datacenter` (a plain-text `POST` needs no
+/// preflight). Browsers name the page's origin in `Origin` on such requests; SDKs and `curl`
+/// send none and are not affected, and the emulator's own page sends its own origin. Reads
+/// change nothing and are let through.
+async fn same_origin(request: Request, next: Next) -> Response {
+    let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+    if let (false, Some(origin)) = (reads, request.headers().get(header::ORIGIN)) {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        let own = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .is_some_and(|(_, authority)| host.is_some_and(|h| authority.eq_ignore_ascii_case(h)));
+        if !own {
+            return arm_error(
+                StatusCode::FORBIDDEN,
+                "CrossOriginRequestRefused",
+                "a browser page of another origin may not change the emulator (its Origin is not this emulator's)",
+            );
+        }
+    }
+    next.run(request).await
 }
 
 /// ARM's headers on every answer, refusals included: a new `x-ms-request-id`, and
@@ -185,9 +212,13 @@ fn declared_length(request: &Request) -> Option<usize> {
 /// `GET /emulator/health`: 200 `ok`, or `degraded` with the rows found damaged; 503 once the
 /// database file is gone and writes are refused.
 async fn health(State(app): State<Arc<App>>) -> Response {
+    let now = match app.host.shared_now().await {
+        Ok(now) => now,
+        Err(e) => return store_error(e),
+    };
     let (damaged, lost) = app.host.health();
     let status = if lost.is_some() || !damaged.is_empty() { "degraded" } else { "ok" };
-    let mut body = json!({"status": status, "now": app.host.now().to_string(), "mode": app.host.mode()});
+    let mut body = json!({"status": status, "now": now.to_string(), "mode": app.host.mode()});
     if !damaged.is_empty() {
         body["damagedRows"] = Value::Array(damaged);
     }
@@ -201,7 +232,10 @@ async fn health(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn get_clock(State(app): State<Arc<App>>) -> Response {
-    axum::Json(json!({"now": app.host.now().to_string(), "mode": app.host.mode()})).into_response()
+    match app.host.shared_now().await {
+        Ok(now) => axum::Json(json!({"now": now.to_string(), "mode": app.host.mode()})).into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// `POST /emulator/clock`: `{"advanceSeconds": N}` or `{"set": RFC3339}`.
@@ -333,6 +367,7 @@ async fn arm_route(State(app): State<Arc<App>>, request: Request) -> Response {
     let answer = match route {
         Route::Job(job) => app.host.job(job, body).await,
         Route::List(list) => app.host.list(list).await,
+        Route::Provider(provider) => Ok(app.host.provider(&provider)),
     };
     match answer {
         Ok(response) => to_http(&app, response),

@@ -10,6 +10,7 @@ mod host;
 mod http;
 mod listen;
 mod overview;
+mod pg_store;
 mod readers;
 mod refusal;
 mod store;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use import_export_lifecycle::arm;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
@@ -43,8 +45,10 @@ struct Args {
     /// it is let in: keep it on loopback.
     #[arg(long, default_value = "127.0.0.1:8700")]
     listen: String,
-    /// The SQLite file (created if absent), or `:memory:` for a database that ends with the
-    /// process.
+    /// The SQLite file (created if absent), `:memory:` for a database that ends with the
+    /// process, or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (also `postgresql://`,
+    /// with libpq parameters such as `?sslmode=disable`) for a PostgreSQL database that any
+    /// number of emulators share. TLS to PostgreSQL is not offered: `sslmode=require` is refused.
     #[arg(long, default_value = "import-export-emulator.sqlite3")]
     db: String,
     /// `system`: the machine's clock. `virtual`: stands still until POST /emulator/clock moves it.
@@ -57,6 +61,10 @@ struct Args {
     /// A bearer token every request must carry (`Authorization: Bearer TOKEN`).
     #[arg(long)]
     token: Option<String>,
+    /// The locations jobs may be created in, replacing the built-in catalogue: a JSON file in
+    /// the shape of List Locations' answer (`{"value": [Location, …]}`), read strictly at start.
+    #[arg(long, value_name = "FILE")]
+    locations: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (leaf first; needs --key).
     #[arg(long, value_name = "FILE", requires = "key")]
     cert: Option<PathBuf>,
@@ -122,6 +130,10 @@ async fn serve(args: Args) -> Result<(), String> {
         (Some(_), None) => return Err("--cert needs --key".into()),
         (None, Some(_)) => return Err("--key needs --cert".into()),
     };
+    let shared = Arc::new(shared(args.locations.as_deref())?);
+    if pg_store::is_url(&args.db) {
+        return serve_postgres(args, tls, shared).await;
+    }
     let location = Location::parse(&args.db);
     let started = std::time::Instant::now();
     let in_db = |e: store::StoreError| format!("--db {}: {e}", args.db);
@@ -139,18 +151,8 @@ async fn serve(args: Args) -> Result<(), String> {
             })?),
             None => None,
         };
-    let start = match (args.clock, stored_now, args.start) {
-        (Mode::Virtual, Some(stored), Some(start)) if start < stored => {
-            return Err(format!(
-                "--start {start}: the database's virtual clock is already at {stored}; it only moves forward"
-            ));
-        }
-        (Mode::Virtual, Some(stored), _) => stored,
-        (_, _, Some(start)) => start,
-        (_, _, None) => clock::system_now(),
-    };
+    let start = clock::start_at(args.clock, stored_now, args.start)?;
     let clock = Arc::new(Clock::new(args.clock, start));
-    let shared = Arc::new(Shared::default());
     let (deadlines_tx, deadlines_rx) = watch::channel(None);
     let hooks = host::hooks(Arc::clone(&shared), deadlines_tx);
     let (writer, writer_thread) = Writer::start(conn, owner.clone(), Arc::clone(&clock), hooks);
@@ -167,34 +169,12 @@ async fn serve(args: Args) -> Result<(), String> {
     host.rebuild(move_to).await.map_err(in_db)?;
     tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
-    let address = listener.local_addr().map_err(|e| format!("--listen {}: {e}", args.listen))?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let base_url = format!("{scheme}://{address}");
-    {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "listening on {base_url}");
-        let _ = stdout.flush();
-    }
-
-    let timers = match mode {
-        Mode::System => Some(tokio::spawn(sleep_to_deadlines(writer.clone(), deadlines_rx))),
+    let timers: Option<Timers> = match mode {
+        Mode::System => Some(Box::pin(sleep_to_deadlines(writer.clone(), deadlines_rx))),
         Mode::Virtual => None,
     };
-    let app = Arc::new(App { host, token: args.token, base_url });
-    let limits = listen::Limits {
-        header_timeout: args.header_timeout,
-        idle_timeout: args.idle_timeout,
-        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
-    };
-    listen::run(listener, tls, http::router(app), limits, shutdown_signal()).await;
+    listen_and_serve(&args, tls, host, timers).await?;
     tracing::info!("shutting down: in-flight requests are done, closing the database");
-    if let Some(task) = timers {
-        task.abort();
-        let _ = task.await;
-    }
     // The readers close first, so that the writer's connection is the database's last: it
     // checkpoints the WAL into the main file and removes it, leaving one self-contained file.
     if let Some(readers) = readers {
@@ -206,6 +186,94 @@ async fn serve(args: Args) -> Result<(), String> {
     drop(owner);
     tracing::info!("database closed");
     Ok(())
+}
+
+/// The task that fires timers on the system clock, started once the emulator listens.
+type Timers = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Listens, prints `listening on URL`, starts `timers`, and serves `host` until SIGTERM or
+/// Ctrl-C and the requests in flight are done.
+async fn listen_and_serve(
+    args: &Args,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    host: Host,
+    timers: Option<Timers>,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let address = listener.local_addr().map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{address}");
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on {base_url}");
+        let _ = stdout.flush();
+    }
+    let timers = timers.map(tokio::spawn);
+    let app = Arc::new(App { host, token: args.token.clone(), base_url });
+    let limits = listen::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+    };
+    listen::run(listener, tls, http::router(app), limits, shutdown_signal()).await;
+    if let Some(task) = timers {
+        task.abort();
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// `--db postgres://…`: the tables are made (or checked) in the database, the virtual clock
+/// taken from it (or given to it), and this emulator serves beside any others on it.
+/// What every request shares: the ARM layer's context, with `--locations`' catalogue if given.
+fn shared(locations: Option<&std::path::Path>) -> Result<Shared, String> {
+    let mut shared = Shared::default();
+    if let Some(path) = locations {
+        let named = |e: String| format!("--locations {}: {e}", path.display());
+        let file = std::fs::File::open(path).map_err(|e| named(e.to_string()))?;
+        let mut text = String::new();
+        let limit = arm::MAX_CATALOGUE_BYTES as u64 + 1;
+        std::io::Read::read_to_string(&mut std::io::Read::take(file, limit), &mut text)
+            .map_err(|e| named(e.to_string()))?;
+        shared.context.config.locations = arm::Catalogue::from_json(&text).map_err(named)?;
+    }
+    Ok(shared)
+}
+
+async fn serve_postgres(
+    args: Args,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let shown = redacted(&args.db);
+    let in_db = |e: store::StoreError| format!("--db {shown}: {e}");
+    let pool = pg_store::pool(&args.db).map_err(|e| format!("--db {shown}: {e}"))?;
+    pg_store::prepare(&pool).await.map_err(in_db)?;
+    let clock = Arc::new(Clock::new(args.clock, args.start.unwrap_or_else(clock::system_now)));
+    let pg = host::postgres::Pg::new(pool, clock, shared);
+    pg.start(args.start).await.map_err(in_db)??;
+    tracing::info!("database ready in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    let timers: Option<Timers> = match args.clock {
+        Mode::System => Some(Box::pin(pg.clone().run_timers())),
+        Mode::Virtual => None,
+    };
+    listen_and_serve(&args, tls, Host::on_postgres(pg.clone()), timers).await?;
+    tracing::info!("shutting down: in-flight requests are done, closing the database connections");
+    pg.close();
+    Ok(())
+}
+
+/// A database URL with its password (if any) replaced by `***`, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
 }
 
 /// In `system` mode: sleeps until the earliest deadline, then lets the writer fire what is due

@@ -148,8 +148,19 @@ fn overview(
 
 /// `GET /emulator/jobs`: from a reader if no timer is due, else from the writer (after it fired
 /// them); from the writer with `--db :memory:`.
+/// On PostgreSQL, from the database, after the instance fired what is due.
 pub async fn jobs(host: &Host) -> Response {
     let mode = host.mode();
+    if let Some(pg) = host.postgres() {
+        return match pg.all(MAX_SHOWN).await {
+            Ok((records, total, now)) => {
+                let policy = &pg.shared().context.policy;
+                let jobs = records.iter().map(|record| JobView::of(record, policy)).collect();
+                axum::Json(Overview { now, mode, total, jobs }).into_response()
+            }
+            Err(e) => store_error(e),
+        };
+    }
     match host.read(move |conn, shared, now| overview(conn, shared, now, mode)).await {
         Ok(view) => axum::Json(view).into_response(),
         Err(e) => store_error(e),

@@ -19,7 +19,7 @@ pub fn store_error(e: StoreError) -> Response {
     tracing::error!("{e}");
     match e {
         StoreError::Unavailable(m) => arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m),
-        StoreError::Sqlite(_) | StoreError::Damaged(_) => {
+        StoreError::Sqlite(_) | StoreError::Damaged(_) | StoreError::Postgres(_) => {
             arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e.to_string())
         }
     }

@@ -59,6 +59,8 @@ pub enum StoreError {
     Damaged(String),
     /// The writer is gone (the emulator is shutting down) or its batch did not commit.
     Unavailable(String),
+    /// PostgreSQL refused (`--db postgres://…`): where, and the server's message.
+    Postgres(String),
 }
 
 impl fmt::Display for StoreError {
@@ -67,6 +69,7 @@ impl fmt::Display for StoreError {
             StoreError::Sqlite(e) => write!(f, "database: {e}"),
             StoreError::Damaged(m) => write!(f, "database: {m}"),
             StoreError::Unavailable(m) => write!(f, "database: {m}"),
+            StoreError::Postgres(m) => write!(f, "database: PostgreSQL: {m}"),
         }
     }
 }

@@ -85,8 +85,15 @@ fn every_operation_in_every_state() {
         );
         assert_eq!(emu.dump(), before, "reads change nothing");
 
-        // Create on an existing name: 409 in every state.
-        refused(&emu, "PUT", &path, Some(&create_body()), 409, "JobAlreadyExists");
+        // Create on an existing name is ARM's create-or-update: the same PUT answers 200 and
+        // writes nothing (R-PUT-1); one changing the job's type is refused (R-PUT-3), in every state.
+        let before = emu.dump();
+        let (status, again) = emu.call("PUT", &path, Some(&create_body()));
+        assert_eq!((status, again["properties"]["state"].as_str()), (200, Some(*state)), "{again}");
+        assert_eq!(emu.dump(), before, "the same PUT again changes nothing");
+        let mut export = create_body();
+        export["properties"]["jobType"] = json!("Export");
+        refused(&emu, "PUT", &path, Some(&export), 409, "PropertyChangeNotAllowed");
 
         // Ship: only from Creating.
         let path = drive_to(&emu, &format!("ship-{i}"), state);

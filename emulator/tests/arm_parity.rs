@@ -145,7 +145,52 @@ fn the_emulator_and_the_arm_layer_answer_tricky_requests_alike() {
             Some(json!({"properties": {"state": "Received"}})),
             (400, Some("InvalidRequest")),
         ),
-        ("PUT", format!("{j}?{v}"), Some(create_body()), (409, Some("JobAlreadyExists"))),
+        ("PUT", format!("{j}?{v}"), Some(create_body()), (200, None)),
+        ("GET", format!("{j}/listBitLockerKeys?{v}"), None, (200, None)),
+        // The provider's own resources, and $filter.
+        ("GET", format!("/providers/Microsoft.ImportExport/locations?{v}"), None, (200, None)),
+        ("GET", format!("/providers/microsoft.importexport/LOCATIONS/West%20US?{v}"), None, (200, None)),
+        ("GET", format!("/providers/Microsoft.ImportExport/locations/westus?{v}"), None, (200, None)),
+        (
+            "GET",
+            format!("/providers/Microsoft.ImportExport/locations/mars?{v}"),
+            None,
+            (404, Some("NotFound")),
+        ),
+        (
+            "GET",
+            format!("/providers/Microsoft.ImportExport/locations/westus/x?{v}"),
+            None,
+            (404, Some("NotFound")),
+        ),
+        (
+            "GET",
+            "/providers/Microsoft.ImportExport/locations".to_string(),
+            None,
+            (400, Some("MissingApiVersionParameter")),
+        ),
+        ("GET", format!("/providers/Microsoft.ImportExport/operations?{v}"), None, (200, None)),
+        (
+            "DELETE",
+            format!("/providers/Microsoft.ImportExport/operations?{v}"),
+            None,
+            (405, Some("InvalidRequest")),
+        ),
+        ("GET", format!("/providers/Other.Provider/operations?{v}"), None, (404, Some("NotFound"))),
+        ("GET", format!("{JOBS}?{v}&$filter=state%20eq%20%27Creating%27"), None, (200, None)),
+        ("GET", format!("{JOBS}?{v}&$FILTER=jobType+eq+'Import'"), None, (200, None)),
+        (
+            "GET",
+            format!("{JOBS}?{v}&$filter=state%20ne%20%27Creating%27"),
+            None,
+            (400, Some("InvalidRequest")),
+        ),
+        (
+            "GET",
+            format!("{JOBS}?{v}&$filter=name%20eq%20%27a%27&$filter=name%20eq%20%27b%27"),
+            None,
+            (400, Some("InvalidRequest")),
+        ),
     ];
     for (method, target, body, expected) in &cases {
         let (status, answer) = send(&emu, method, target, body.as_ref());

@@ -106,7 +106,7 @@ fn malformed_requests_are_refused_with_arm_bodies_and_change_nothing() {
     ];
     for (what, url, body, status, expected) in cases {
         let method = match what {
-            "wrong method" => "GET",
+            "wrong method" => "DELETE",
             "unknown route" | "other provider" | "too many segments" => "GET",
             _ => "PUT",
         };

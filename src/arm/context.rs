@@ -2,15 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{EncryptionKeyDetails, IdentityDetails, ShippingInformation};
+use super::location::Catalogue;
+use super::types::{EncryptionKeyDetails, IdentityDetails};
 use crate::model::policy::Policy;
 
 /// What the host supplies: the values the service would fill in that the model cannot know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Config {
-    /// The datacenter's address, shown as `shippingInformation` (omitted when `None`).
-    pub shipping_information: Option<ShippingInformation>,
+    /// The locations the host ships to: a job's `location` must be one of them, and its
+    /// datacenter's address is the job's `shippingInformation`. The built-in catalogue when
+    /// absent.
+    pub locations: Catalogue,
     /// `provisioningState` of every job.
     pub provisioning_state: String,
     /// `identity` of every job.
@@ -35,7 +38,7 @@ pub struct Caller {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            shipping_information: None,
+            locations: Catalogue::builtin(),
             provisioning_state: "Succeeded".into(),
             identity: IdentityDetails { identity_type: Some("None".into()), ..IdentityDetails::default() },
             encryption_key: EncryptionKeyDetails {

@@ -17,22 +17,40 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::context::Context;
+use super::filter::Filter;
 use super::handle::{ListRequest, ListScope};
 use super::path::{MAX_PAGE, QUERY_VALUE};
 use super::record::Record;
 use super::request::{Response, error};
 
 /// The record as a request at `now` sees it: `None` if a timer due by the instant the request
-/// acts at (`max(now, updatedAt)`) removes it, the job as due timers leave it otherwise. A list
-/// shows what a `GET` at the same instant would.
-fn as_of(ctx: &Context, record: &Record, now: Timestamp) -> Option<Value> {
+/// acts at (`max(now, updatedAt)`) removes it, or if the job as due timers leave it is not one
+/// `filter` keeps; the job as due timers leave it otherwise. A list shows what a `GET` at the
+/// same instant would.
+fn as_of(ctx: &Context, record: &Record, now: Timestamp, filter: Option<&Filter>) -> Option<Value> {
     let caught = record.job().catch_up(&ctx.policy, record.job().acting_instant(now));
+    let job = caught.job.as_deref()?;
+    if filter.is_some_and(|f| !f.matches(job)) {
+        return None;
+    }
     let resource = if caught.is_unchanged() {
         record.resource(&ctx.config)
     } else {
         record.with_job(caught.job?.into_owned()).resource(&ctx.config)
     };
     serde_json::to_value(resource).ok()
+}
+
+/// Whether `request`'s list at `now` shows `record`: it is in the list's scope, no timer due by
+/// then removes it, and the list's `$filter` keeps it as those timers leave it. What
+/// [`list_page`] shows of the records it is given; a host that reads rows in batches uses it to
+/// keep only the rows a page needs.
+pub fn list_shows(ctx: &Context, now: Timestamp, request: &ListRequest, record: &Record) -> bool {
+    if !in_scope(request, record) {
+        return false;
+    }
+    let caught = record.job().catch_up(&ctx.policy, record.job().acting_instant(now));
+    caught.job.as_deref().is_some_and(|job| request.query.filter.as_ref().is_none_or(|f| f.matches(job)))
 }
 
 /// Whether `record` belongs to the list `request` asks for.
@@ -70,7 +88,7 @@ pub fn list_page<'r>(
         if after.is_some_and(|after| position <= *after) {
             continue;
         }
-        let Some(view) = as_of(ctx, record, now) else { continue };
+        let Some(view) = as_of(ctx, record, now, request.query.filter.as_ref()) else { continue };
         if value.len() == size {
             more = true;
             break;
@@ -89,6 +107,11 @@ pub fn list_page<'r>(
         }
         if let Some(top) = request.query.top {
             link.push_str(&format!("$top={top}&"));
+        }
+        if let Some(filter) = &request.query.filter {
+            link.push_str("$filter=");
+            link.push_str(&percent_encoding::utf8_percent_encode(filter.as_str(), QUERY_VALUE).to_string());
+            link.push('&');
         }
         link.push_str("$skipToken=");
         link.push_str(&last.token());

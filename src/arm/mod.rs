@@ -47,9 +47,12 @@
 //!   resource group compared without regard to case, lengths and characters checked.
 
 mod context;
+mod filter;
 mod handle;
 pub mod limits;
 mod list;
+mod location;
+mod operations;
 mod path;
 mod record;
 mod request;
@@ -58,11 +61,17 @@ mod service;
 pub mod types;
 
 pub use context::{Caller, Config, Context};
+pub use filter::{Filter, MAX_FILTER_CHARS, MAX_FILTER_CLAUSES};
 pub use handle::{
-    JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, Route, Write, datacenter_command,
-    handle_datacenter, handle_job, handle_timeout, route, route_http,
+    JobAnswer, JobOperation, JobRequest, ListRequest, ListScope, ProviderRequest, Route, Write,
+    datacenter_command, handle_datacenter, handle_job, handle_provider, handle_timeout, route, route_http,
 };
-pub use list::list_page;
+pub use list::{list_page, list_shows};
+pub use location::{
+    Catalogue, LOCATION_ID_PREFIX, LOCATION_TYPE, Location, LocationProperties, MAX_CATALOGUE_BYTES,
+    MAX_LOCATIONS,
+};
+pub use operations::operations_body;
 pub use path::{ApiVersion, ListPosition, MAX_PAGE, PathError, Query, Scope, ScopeKey, Target};
 pub use record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
 pub use request::{Method, Refusal, Request, Response};

@@ -4,6 +4,8 @@
 //! /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs/{name}[/listBitLockerKeys]
 //! /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ImportExport/jobs
 //! /subscriptions/{sub}/providers/Microsoft.ImportExport/jobs
+//! /providers/Microsoft.ImportExport/locations[/{locationName}]
+//! /providers/Microsoft.ImportExport/operations
 //! ```
 //!
 //! Each segment is percent-decoded before it is read (`resourceGroups/r%67` is `rg`). Fixed
@@ -23,8 +25,9 @@
 //!
 //! The query string's parameter names are percent-decoded and matched without regard to case,
 //! as ARM does: `api-version` (required on every request, one of [`ApiVersion`]'s published
-//! versions; kept for `nextLink`), `$top` (a whole number from 1 to [`MAX_PAGE`], digits only)
-//! and `$skipToken` (the continuation token of a `nextLink`) on lists. Others are ignored.
+//! versions; kept for `nextLink`), `$top` (a whole number from 1 to [`MAX_PAGE`], digits only),
+//! `$skipToken` (the continuation token of a `nextLink`) and `$filter` ([`Filter`]) on lists.
+//! `$filter` is read on lists only; other parameters are ignored.
 //!
 //! A request is read in this order, and the first problem found is the answer ([`PathError`]):
 //! the path's shape (the fixed segments, matched without regard to case, and their number: a
@@ -39,6 +42,7 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
+use super::filter::Filter;
 use super::request::Refusal;
 use crate::model::name::JobName;
 
@@ -270,6 +274,15 @@ pub enum Target {
         /// The subscription id.
         subscription: String,
     },
+    /// The provider's locations: *List Locations*.
+    Locations,
+    /// One location, by either spelling of its name: *Get Location*.
+    Location {
+        /// The name as the path gave it, percent-decoded.
+        name: String,
+    },
+    /// The provider's operations: *List Operations*.
+    Operations,
 }
 
 /// The query parameters this model reads.
@@ -283,6 +296,8 @@ pub struct Query {
     pub top: Option<usize>,
     /// `$skipToken`: where the previous page ended, as its `nextLink` said.
     pub skip_token: Option<ListPosition>,
+    /// `$filter`: which jobs a list shows (repeated in `nextLink`).
+    pub filter: Option<Filter>,
 }
 
 /// A parsed path and its query.
@@ -375,7 +390,7 @@ pub fn check_subscription(id: &str) -> Result<(), String> {
 }
 
 /// Reads the query string (without its `?`): `api-version` first, then the others.
-fn parse_query(query: &str) -> Result<Query, PathError> {
+fn parse_query(query: &str, list: bool) -> Result<Query, PathError> {
     let mut out = Query::default();
     let mut pairs = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -410,6 +425,14 @@ fn parse_query(query: &str) -> Result<Query, PathError> {
             if out.top.replace(top).is_some() {
                 return Err(twice("$top"));
             }
+        } else if list && is("$filter") {
+            // `+` is a space in a query string; no name or value a filter compares holds one.
+            let spaced = raw_value.replace('+', " ");
+            let value = decode(&spaced, || "query `$filter`".into())?;
+            let filter = Filter::parse(&value)?;
+            if out.filter.replace(filter).is_some() {
+                return Err(twice("$filter"));
+            }
         } else if is("$skipToken") {
             let value = decode(raw_value, || "query `$skipToken`".into())?;
             let position = ListPosition::from_token(&value)?;
@@ -427,6 +450,10 @@ enum Shape<'s> {
     ResourceGroup { sub: &'s str, rg: &'s str, rest: &'s [&'s str] },
     /// `/subscriptions/{sub}/providers/Microsoft.ImportExport/jobs`.
     Subscription { sub: &'s str },
+    /// `/providers/Microsoft.ImportExport/locations[/{name}]`.
+    Locations { name: Option<&'s str> },
+    /// `/providers/Microsoft.ImportExport/operations`.
+    Operations,
 }
 
 /// The shape of `segments`, or `None` for a path that is not an Import/Export path.
@@ -460,6 +487,24 @@ fn shape<'s>(segments: &'s [&'s str]) -> Option<Shape<'s>> {
         {
             Some(Shape::Subscription { sub })
         }
+        ["", providers, ns, locations, rest @ ..]
+            if is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(locations, "locations") =>
+        {
+            match rest {
+                [] => Some(Shape::Locations { name: None }),
+                [name] => Some(Shape::Locations { name: Some(name) }),
+                _ => None,
+            }
+        }
+        ["", providers, ns, operations]
+            if is(providers, "providers")
+                && is(ns, "Microsoft.ImportExport")
+                && is(operations, "operations") =>
+        {
+            Some(Shape::Operations)
+        }
         _ => None,
     }
 }
@@ -482,7 +527,8 @@ pub fn parse(path: &str) -> Result<ArmPath, PathError> {
     let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
     let not_ours = || PathError::NotImportExport { path: path.to_string() };
     let shape = shape(&segments).ok_or_else(not_ours)?;
-    let query = parse_query(query)?;
+    let list = matches!(shape, Shape::ResourceGroup { rest: [], .. } | Shape::Subscription { .. });
+    let query = parse_query(query, list)?;
     let scope = |sub: &str, rg: &str| -> Result<Scope, String> {
         check_subscription(sub)?;
         check_resource_group(rg)?;
@@ -509,6 +555,9 @@ pub fn parse(path: &str) -> Result<ArmPath, PathError> {
             check_subscription(sub)?;
             Target::SubscriptionJobs { subscription: sub.to_string() }
         }
+        Shape::Locations { name: None } => Target::Locations,
+        Shape::Locations { name: Some(name) } => Target::Location { name: name.to_string() },
+        Shape::Operations => Target::Operations,
     };
     Ok(ArmPath { target, query, path: path.to_string() })
 }

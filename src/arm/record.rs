@@ -318,7 +318,7 @@ impl Record {
                 job_type: Some(job.job_type().to_string()),
                 return_address: given.return_address.clone(),
                 return_shipping: given.return_shipping.clone(),
-                shipping_information: config.shipping_information.clone(),
+                shipping_information: config.locations.get(&self.location).map(|l| l.shipping_information()),
                 delivery_package,
                 diagnostics_path: given.diagnostics_path.clone(),
                 log_level: given.log_level.clone(),

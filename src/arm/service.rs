@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::context::{Config, Context};
+use super::handle::handle_provider;
 use super::handle::{
     self, JobAnswer, JobRequest, ListScope, Route, Write, datacenter_command, handle_datacenter, handle_job,
 };
@@ -132,6 +133,7 @@ impl Service {
         let mut timers = self.handle_timeout(now);
         let answer = match handle::route(request) {
             Err(refusal) => refusal.response(),
+            Ok(Route::Provider(provider)) => handle_provider(&self.context, &provider),
             Ok(Route::List(list)) => match &list.scope {
                 ListScope::ResourceGroup(scope) => {
                     let key = scope.key();

@@ -46,6 +46,14 @@ pub enum Rule {
     Flow7,
     /// R-FLOW-8
     Flow8,
+    /// R-PUT-1
+    Put1,
+    /// R-PUT-2
+    Put2,
+    /// R-PUT-3
+    Put3,
+    /// R-PUT-4
+    Put4,
     /// R-DELETE-1
     Delete1,
     /// R-DELETE-2
@@ -123,6 +131,10 @@ impl Rule {
             Rule::Flow6 => "R-FLOW-6",
             Rule::Flow7 => "R-FLOW-7",
             Rule::Flow8 => "R-FLOW-8",
+            Rule::Put1 => "R-PUT-1",
+            Rule::Put2 => "R-PUT-2",
+            Rule::Put3 => "R-PUT-3",
+            Rule::Put4 => "R-PUT-4",
             Rule::Delete1 => "R-DELETE-1",
             Rule::Delete2 => "R-DELETE-2",
             Rule::Update1 => "R-UPDATE-1",
@@ -194,6 +206,18 @@ impl Rule {
             }
             Rule::Flow8 => {
                 "a job is marked Shipping through Update Job only once its returnAddress and its deliveryPackage are known, from that request or an earlier one; a job whose state refuses the shipment is refused by its state first"
+            }
+            Rule::Put1 => {
+                "a Create Job (`PUT`) on a job that exists, with the same properties, answers 200 and changes nothing"
+            }
+            Rule::Put2 => {
+                "a Create Job on a job that exists, changing fields Update Job may change, is decided as that Update Job, under the same rules and refusals (R-UPDATE-1 to R-UPDATE-7); its tags are replaced whole"
+            }
+            Rule::Put3 => {
+                "a Create Job on a job that exists is refused 409 `PropertyChangeNotAllowed`, naming the field, when it changes what no update can change: `jobType`, `storageAccountId`, `location`, `diagnosticsPath`, `export`, `encryptionKey`"
+            }
+            Rule::Put4 => {
+                "a job's `location` is one the host's catalogue of locations holds (either spelling); another is refused 400 `LocationNotAvailableForResourceType`. A job shows its location's datacenter address as `shippingInformation`"
             }
             Rule::Delete1 => "a delete is accepted in Creating, Completed and Closed",
             Rule::Delete2 => "a delete is refused in Shipping, Received, Transferring and Packaging",

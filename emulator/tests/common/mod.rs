@@ -2,7 +2,7 @@
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,6 +23,9 @@ pub struct Emulator {
     pub db: PathBuf,
     agent: ureq::Agent,
     token: Option<String>,
+    /// The PostgreSQL schema it keeps its tables in, if it runs on PostgreSQL (dropped after
+    /// the process is killed).
+    pub schema: Option<std::sync::Arc<PgSchema>>,
 }
 
 /// A fresh folder for one test's database, under cargo's temporary folder for integration
@@ -72,10 +75,21 @@ pub fn start_https(db: &Path, args: &[&str], tls: &TestCertificate) -> Emulator 
 }
 
 fn spawn(db: &Path, args: &[&str], agent: ureq::Agent, env: &[(&str, &str)]) -> Emulator {
+    spawn_on(db, db.as_os_str(), None, args, agent, env)
+}
+
+fn spawn_on(
+    db: &Path,
+    db_arg: &std::ffi::OsStr,
+    schema: Option<std::sync::Arc<PgSchema>>,
+    args: &[&str],
+    agent: ureq::Agent,
+    env: &[(&str, &str)],
+) -> Emulator {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log_of(db)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_import-export-emulator"))
         .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(db)
+        .arg(db_arg)
         .args(args)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -91,7 +105,90 @@ fn spawn(db: &Path, args: &[&str], agent: ureq::Agent, env: &[(&str, &str)]) -> 
         .to_string();
     assert!(!url.ends_with(":0"), "{url}");
     let token = args.iter().position(|a| *a == "--token").map(|i| args[i + 1].to_string());
-    Emulator { child: Some(child), url, db: db.to_path_buf(), agent, token }
+    Emulator { child: Some(child), url, db: db.to_path_buf(), agent, token, schema }
+}
+
+/// The PostgreSQL server the tests use (`DATABASE_URL`), or `None` after printing why the
+/// test is skipped; under `CI=true` a missing server fails the test instead.
+pub fn database_url(test: &str) -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test}: DATABASE_URL is not set, and CI must run the PostgreSQL tests (.ci/postgres run ...)"
+            );
+            // Past the test harness's capture, so the skip shows in every run.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{test}: skipped: DATABASE_URL is not set (start a server with `.ci/postgres run cargo test ...`)"
+            );
+            None
+        }
+    }
+}
+
+/// A schema of one test's own in a PostgreSQL database, dropped (with its tables) when the last
+/// emulator on it is gone.
+pub struct PgSchema {
+    /// The server's URL, as given.
+    pub server: String,
+    /// The schema's name.
+    pub name: String,
+    /// The URL emulators are given: the server's, with the schema as `search_path`.
+    pub url: String,
+}
+
+impl PgSchema {
+    /// A new, empty schema on `server`.
+    pub fn new(server: &str, test: &str) -> std::sync::Arc<PgSchema> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t_{}_{}_{}",
+            test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut client =
+            postgres::Client::connect(server, postgres::NoTls).expect("the test's PostgreSQL server");
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")).unwrap();
+        let separator = if server.contains('?') { '&' } else { '?' };
+        let url = format!("{server}{separator}options=-c%20search_path%3D{name}");
+        std::sync::Arc::new(PgSchema { server: server.to_string(), name, url })
+    }
+
+    /// A connection whose `search_path` is the schema.
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("the test's PostgreSQL schema")
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+/// Starts an emulator with `args` on `schema`; it logs to `dir/emulator.log` (appended to).
+pub fn start_pg(schema: &std::sync::Arc<PgSchema>, dir: &Path, args: &[&str]) -> Emulator {
+    let emulator = spawn_on(
+        &dir.join("emulator.sqlite3"),
+        std::ffi::OsStr::new(&schema.url),
+        Some(std::sync::Arc::clone(schema)),
+        args,
+        agent(),
+        &[],
+    );
+    assert!(emulator.url.starts_with("http://127.0.0.1:"), "{}", emulator.url);
+    emulator
+}
+
+/// Whether the engine-neutral tests run on PostgreSQL (`EMULATOR_TEST_ENGINE=postgres`, with
+/// `DATABASE_URL`) instead of SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("EMULATOR_TEST_ENGINE").as_deref() == Ok("postgres")
 }
 
 /// A self-signed certificate for `127.0.0.1` and `localhost`, written into a test's folder.
@@ -142,6 +239,14 @@ pub fn trusting(der: &[u8]) -> ureq::Agent {
 
 /// Starts a virtual-clock emulator at [`T0`] on a fresh database.
 pub fn start_virtual(name: &str) -> Emulator {
+    if on_postgres() {
+        let server = std::env::var("DATABASE_URL").expect("EMULATOR_TEST_ENGINE=postgres needs DATABASE_URL");
+        return start_pg(
+            &PgSchema::new(&server, name),
+            &fresh_dir(name),
+            &["--clock", "virtual", "--start", T0],
+        );
+    }
     start(&fresh_dir(name).join("db.sqlite3"), &["--clock", "virtual", "--start", T0])
 }
 
@@ -224,7 +329,15 @@ impl Emulator {
 
     /// Every row of the database, as text: what "nothing changed" compares.
     pub fn dump(&self) -> Vec<String> {
-        dump(&self.db)
+        match &self.schema {
+            Some(schema) => dump_pg(schema),
+            None => dump(&self.db),
+        }
+    }
+
+    /// The process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Stops the process with SIGKILL (no cleanup at all).
@@ -271,6 +384,25 @@ pub fn dump(db: &Path) -> Vec<String> {
             })
             .unwrap();
         out.extend(rows.map(Result::unwrap));
+    }
+    out
+}
+
+/// Every row of a PostgreSQL schema's tables, as text.
+pub fn dump_pg(schema: &PgSchema) -> Vec<String> {
+    let mut client = schema.client();
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("jobs", "subscription, resource_group, name"),
+        ("bitlocker_keys", "subscription, resource_group, name"),
+        ("emulator", "key"),
+    ] {
+        for row in client
+            .query(&format!("SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"), &[])
+            .unwrap()
+        {
+            out.push(format!("{table}: {}", row.get::<_, String>(0)));
+        }
     }
     out
 }

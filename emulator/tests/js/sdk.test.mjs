@@ -30,7 +30,8 @@ const exportBody = {
     jobType: "Export",
     returnAddress: importBody.properties.returnAddress,
     returnShipping: importBody.properties.returnShipping,
-    export: { blobList: { blobPathPrefix: ["/photos/"] } },
+    // The SDK flattens `export.blobList.blobPathPrefix` into `export.blobPathPrefix`.
+    export: { blobPathPrefix: ["/photos/"] },
   },
 };
 const deliveryPackage = { carrierName: "FedEx", trackingNumber: "123456789", driveCount: 1, shipDate: "2026-01-06" };
@@ -79,7 +80,7 @@ test("create: an import job from the specification's example, and an export job"
   assert.equal(created.properties.driveList[0].bitLockerKey, undefined, "a BitLocker key is never echoed");
   const exported = await client.jobs.create("sdk-export", rg, exportBody);
   assert.equal(exported.properties.jobType, "Export");
-  assert.deepEqual(exported.properties.export.blobList.blobPathPrefix, ["/photos/"]);
+  assert.deepEqual(exported.properties.export.blobPathPrefix, ["/photos/"]);
 });
 
 test("create again with the same body: ARM's create-or-update answers 200 and changes nothing", async () => {
@@ -134,6 +135,12 @@ test("update: cancel, and the BitLocker keys", async () => {
   assert.deepEqual(keys.map((k) => [k.driveId, k.bitLockerKey]), [[drive.driveId, drive.bitLockerKey]]);
 });
 
+test("delete: an export job still in Creating, then nothing of it is visible", async () => {
+  await client.jobs.delete("sdk-more-1", rg);
+  const gone = await refusal(() => client.jobs.get("sdk-more-1", rg));
+  assert.equal(gone.statusCode, 404);
+});
+
 test("the datacenter and the clock: a cancelled job ends Completed and is removed 90 days later", async () => {
   await datacenter("sdk-import", { op: "packageReceived", drives: [drive.driveId] });
   await datacenter("sdk-import", { op: "shipBack" });
@@ -146,12 +153,6 @@ test("the datacenter and the clock: a cancelled job ends Completed and is remove
   const gone = await refusal(() => client.jobs.get("sdk-import", rg));
   assert.equal(gone.statusCode, 404);
   assert.equal(gone.code, "JobNotFound");
-});
-
-test("delete: an export job still in Creating, then nothing of it is visible", async () => {
-  await client.jobs.delete("sdk-more-1", rg);
-  const gone = await refusal(() => client.jobs.get("sdk-more-1", rg));
-  assert.equal(gone.statusCode, 404);
 });
 
 test("locations: the list, and one by either spelling of its name", async () => {

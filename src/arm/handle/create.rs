@@ -1,4 +1,13 @@
-//! `PUT`: Create Job.
+//! `PUT`: Create Job, which ARM defines as create-or-update.
+//!
+//! On a name no job holds, the job is created (201). On an existing job (as its due timers left
+//! it) the same `PUT` answers 200 and changes nothing (R-PUT-1); one that changes fields Update
+//! Job may change is decided as that update, under its rules (R-PUT-2); one that changes what
+//! no update can (`jobType`, `storageAccountId`, `location`, `diagnosticsPath`, `export`,
+//! `encryptionKey`) is refused 409 `PropertyChangeNotAllowed`, naming the field (R-PUT-3). A
+//! job's `location` must be one the context's catalogue holds (R-PUT-4).
+
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -8,11 +17,14 @@ use super::settled::Settled;
 use super::{JobAnswer, JobRequest, Write, parse, view};
 use crate::arm::context::Context;
 use crate::arm::path;
-use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, Record};
-use crate::arm::request::{Response, error, invalid, refusal};
-use crate::arm::types::PutJobParameters;
+use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
+use crate::arm::request::{Refusal, Response, error, invalid, refusal};
+use crate::arm::types::{JobDetails, PutJobParameters};
 use crate::hosts::decider;
 use crate::model::command::Command;
+use crate::model::event::Event;
+use crate::model::name::DriveId;
+use crate::model::rule::Rule;
 use crate::model::state::JobType;
 
 /// `PUT`: the new record and its keys, or the refusal.
@@ -41,6 +53,24 @@ pub(super) fn create(
             None => return Err(invalid("properties.jobType: missing")),
         };
         let (drives, details, keys) = given_drives(given.drive_list.as_deref().unwrap_or_default())?;
+        if ctx.config.locations.get(&location).is_none() {
+            return Err(error(
+                400,
+                "LocationNotAvailableForResourceType",
+                format!(
+                    "location {}: Microsoft.ImportExport/jobs is not available there; it is in {} [{}]",
+                    path::quote(&location),
+                    ctx.config.locations.names(),
+                    Rule::Put4.id()
+                ),
+            ));
+        }
+        if let Some(existing) = settled.record() {
+            let given_list = given.drive_list.as_ref().map(|_| (&drives, &details));
+            return Ok(Put::Existing(replacing(
+                existing, ctx, &location, job_type, &given, given_list, put.tags,
+            )?));
+        }
         let command = Command::Create { job: request.name.clone(), job_type, drives };
         let mut job = settled.record().map(|r| r.job().clone());
         let outcome = decider::execute(&mut job, &ctx.policy, now, &command).outcome;
@@ -62,16 +92,110 @@ pub(super) fn create(
         let authors =
             Authors { created_by: ctx.config.caller.clone(), last_modified_by: ctx.config.caller.clone() };
         let record = Record::new(request.scope.clone(), job, location, put.tags, properties, authors);
-        Ok((record, BitLockerKeys::new(keys), outcome.timers, event))
+        Ok(Put::New(Box::new(record), BitLockerKeys::new(keys), outcome.timers, event))
     })();
     match made {
-        Ok((record, keys, timers, event)) => {
+        Ok(Put::Existing(update)) => super::update::update(ctx, settled, now, &request.name, Some(&update)),
+        Ok(Put::New(record, keys, timers, event)) => {
             let answer = view(ctx, &record, 201);
             settled.events.extend(timers);
             settled.events.push(event);
-            settled.set(Some(record));
+            settled.set(Some(*record));
             settled.finish(answer, Write::Put(Box::new(keys)))
         }
         Err(answer) => settled.finish(answer.response(), Write::Unchanged),
     }
+}
+
+/// What a `PUT` turned out to be.
+enum Put {
+    /// A new job: its record, keys, the timers that fired before (on a name whose job they
+    /// removed) and its creation.
+    New(Box<Record>, BitLockerKeys, Vec<Event>, Event),
+    /// A `PUT` on an existing job: the Update Job body of what it changes (R-PUT-2).
+    Existing(Value),
+}
+
+/// R-PUT-1 to R-PUT-3: the Update Job body of what a `PUT` changes on `existing` (empty when it
+/// changes nothing), or the refusal of a change no update can make.
+///
+/// A field the `PUT` leaves out keeps its value (the model cannot clear an address); `tags` are
+/// the resource's and are replaced whole, as ARM replaces them. A drive list is compared by its
+/// ids and manifest details; BitLocker keys are not read here, so a `PUT` that changes only a
+/// key changes nothing.
+fn replacing(
+    existing: &Record,
+    ctx: &Context,
+    location: &str,
+    job_type: JobType,
+    given: &JobDetails,
+    given_list: Option<(&Vec<DriveId>, &Vec<DriveDetails>)>,
+    tags: Option<BTreeMap<String, String>>,
+) -> Result<Value, Refusal> {
+    let held = existing.properties();
+    let same_location =
+        match (ctx.config.locations.get(location), ctx.config.locations.get(existing.location())) {
+            (Some(a), Some(b)) => a.id == b.id,
+            _ => location == existing.location(),
+        };
+    let fixed: [(&str, bool); 6] = [
+        ("properties.jobType", job_type == existing.job().job_type()),
+        ("properties.storageAccountId", given.storage_account_id == held.storage_account_id),
+        ("location", same_location),
+        (
+            "properties.diagnosticsPath",
+            given.diagnostics_path.is_none() || given.diagnostics_path == held.diagnostics_path,
+        ),
+        ("properties.export", given.export.is_none() || given.export == held.export),
+        (
+            "properties.encryptionKey",
+            given.encryption_key.is_none() || given.encryption_key == held.encryption_key,
+        ),
+    ];
+    if let Some((field, _)) = fixed.iter().find(|(_, same)| !same) {
+        return Err(error(
+            409,
+            "PropertyChangeNotAllowed",
+            format!(
+                "{field}: job '{}' exists and its {field} cannot change; Create Job on an existing job changes only what Update Job may [{}]",
+                existing.name(),
+                Rule::Put3.id()
+            ),
+        ));
+    }
+    let mut properties = serde_json::Map::new();
+    let mut changed = |name: &str, value: Result<Value, serde_json::Error>| -> Result<(), Refusal> {
+        let value = value.map_err(|e| error(500, "InternalError", e.to_string()))?;
+        properties.insert(name.to_string(), value);
+        Ok(())
+    };
+    if given.return_address.is_some() && given.return_address != held.return_address {
+        changed("returnAddress", serde_json::to_value(&given.return_address))?;
+    }
+    if given.return_shipping.is_some() && given.return_shipping != held.return_shipping {
+        changed("returnShipping", serde_json::to_value(&given.return_shipping))?;
+    }
+    if given.delivery_package.is_some() && given.delivery_package != held.delivery_package {
+        changed("deliveryPackage", serde_json::to_value(&given.delivery_package))?;
+    }
+    if given.log_level.is_some() && given.log_level != held.log_level {
+        changed("logLevel", serde_json::to_value(&given.log_level))?;
+    }
+    if given.backup_drive_manifest.is_some() && given.backup_drive_manifest != held.backup_drive_manifest {
+        changed("backupDriveManifest", serde_json::to_value(given.backup_drive_manifest))?;
+    }
+    if let (Some(list), Some((ids, details))) = (&given.drive_list, given_list) {
+        let held_ids: Vec<&DriveId> = existing.job().drive_list().iter().map(|d| &d.drive_id).collect();
+        if ids.iter().collect::<Vec<_>>() != held_ids || *details != held.drive_list {
+            changed("driveList", serde_json::to_value(list))?;
+        }
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("properties".into(), Value::Object(properties));
+    let tags = tags.unwrap_or_default();
+    if existing.tags().map_or(!tags.is_empty(), |held| *held != tags) {
+        let tags = serde_json::to_value(tags).map_err(|e| error(500, "InternalError", e.to_string()))?;
+        body.insert("tags".into(), tags);
+    }
+    Ok(Value::Object(body))
 }

@@ -27,7 +27,12 @@ pub fn datacenter_command(path: &str, operation: &Value) -> Result<(Scope, Comma
     let parsed = path::parse(path).map_err(|e| invalid(e.to_string()))?;
     let (scope, name) = match parsed.target {
         Target::Job { scope, name } => (scope, name),
-        Target::BitLockerKeys { .. } | Target::ResourceGroupJobs { .. } | Target::SubscriptionJobs { .. } => {
+        Target::BitLockerKeys { .. }
+        | Target::ResourceGroupJobs { .. }
+        | Target::SubscriptionJobs { .. }
+        | Target::Locations
+        | Target::Location { .. }
+        | Target::Operations => {
             return Err(invalid("path: a datacenter operation names one job"));
         }
     };

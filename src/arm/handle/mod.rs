@@ -132,6 +132,48 @@ pub enum Route {
     Job(JobRequest),
     /// A list: answer it with [`list_page`](super::list_page).
     List(ListRequest),
+    /// A read of the provider itself, which holds no job: answer it with [`handle_provider`].
+    Provider(ProviderRequest),
+}
+
+/// A `GET` of the provider's own resources: its locations and its operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProviderRequest {
+    /// *List Locations*.
+    Locations,
+    /// *Get Location*, by the name the path gave (either spelling, [`Catalogue::get`](super::Catalogue::get)).
+    Location(String),
+    /// *List Operations*.
+    Operations,
+}
+
+/// Answers a read of the provider: the context's catalogue of locations, one of them (404
+/// `NotFound` for a name it does not hold), or the provider's operations. Needs no record.
+pub fn handle_provider(ctx: &Context, request: &ProviderRequest) -> Response {
+    let locations = &ctx.config.locations;
+    let body = match request {
+        ProviderRequest::Locations => locations.list_body(),
+        ProviderRequest::Operations => super::operations::operations_body(),
+        ProviderRequest::Location(name) => match locations.get(name) {
+            Some(location) => match serde_json::to_value(location) {
+                Ok(body) => body,
+                Err(e) => return error(500, "InternalError", e.to_string()).response(),
+            },
+            None => {
+                return error(
+                    404,
+                    "NotFound",
+                    format!(
+                        "location {} is not one Microsoft.ImportExport ships to; it ships to {}",
+                        super::path::quote(name),
+                        locations.names()
+                    ),
+                )
+                .response();
+            }
+        },
+    };
+    Response { status: 200, body: Some(body) }
 }
 
 /// Parses `value` as `T`, naming the field that does not fit (`properties.jobType: …`).

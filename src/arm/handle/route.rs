@@ -1,6 +1,6 @@
 //! Which job or list a request names: the method, the path and the query, read in one order.
 
-use super::{JobOperation, JobRequest, ListRequest, ListScope, Route};
+use super::{JobOperation, JobRequest, ListRequest, ListScope, ProviderRequest, Route};
 use crate::arm::path::{self, Target};
 use crate::arm::request::{Method, Refusal, Request, error};
 
@@ -53,9 +53,13 @@ fn to_route(method: Method, parsed: path::ArmPath) -> Result<Route, Refusal> {
         (Method::Get, Target::Job { scope, name }) => job(scope, name, JobOperation::Get),
         (Method::Patch, Target::Job { scope, name }) => job(scope, name, JobOperation::Update),
         (Method::Delete, Target::Job { scope, name }) => job(scope, name, JobOperation::Delete),
-        (Method::Post, Target::BitLockerKeys { scope, name }) => {
+        // The published SDKs send POST; the legacy JavaScript SDK (2016-11-01) sends GET.
+        (Method::Post | Method::Get, Target::BitLockerKeys { scope, name }) => {
             job(scope, name, JobOperation::ListBitLockerKeys)
         }
+        (Method::Get, Target::Locations) => Ok(Route::Provider(ProviderRequest::Locations)),
+        (Method::Get, Target::Location { name }) => Ok(Route::Provider(ProviderRequest::Location(name))),
+        (Method::Get, Target::Operations) => Ok(Route::Provider(ProviderRequest::Operations)),
         (Method::Get, Target::ResourceGroupJobs { scope }) => Ok(Route::List(ListRequest {
             scope: ListScope::ResourceGroup(scope),
             query: parsed.query,
