@@ -74,7 +74,9 @@ mod per_job {
     fn execute_cancel(bencher: Bencher) {
         let (mut job, policy) = (loaded(6), Policy::default());
         let (now, command) = (quiet_now(), Command::Cancel { job: name(6) });
-        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_ok());
+        bencher.bench_local(|| {
+            decider::execute(&mut job, &policy, now, black_box(&command)).outcome.result.is_ok()
+        });
     }
 
     /// `decider::decide`, then `decider::apply` of its event (which checks it again, R-EVENT-1):
@@ -94,14 +96,18 @@ mod per_job {
         let (mut job, policy) = (loaded(6), Policy::default());
         let command = Command::Progress { job: name(6), drive: ten_drives()[0].clone(), bytes: 1 };
         let now = quiet_now();
-        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_ok());
+        bencher.bench_local(|| {
+            decider::execute(&mut job, &policy, now, black_box(&command)).outcome.result.is_ok()
+        });
     }
 
     #[divan::bench(sample_count = 1000, sample_size = 100)]
     fn execute_refused_cancel(bencher: Bencher) {
         let (mut job, policy) = (loaded(16), Policy::default());
         let (now, command) = (quiet_now(), Command::Cancel { job: name(16) });
-        bencher.bench_local(|| decider::execute(&mut job, &policy, now, black_box(&command)).result.is_err());
+        bencher.bench_local(|| {
+            decider::execute(&mut job, &policy, now, black_box(&command)).outcome.result.is_err()
+        });
     }
 
     /// A job with ten drives written as its stored JSON and read back (with its checks): what a

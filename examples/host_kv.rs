@@ -38,7 +38,11 @@ impl Store {
     fn read(&self, name: &str) -> (u64, Option<Job>) {
         match self.rows.get(name) {
             Some(row) => {
-                (row.version, Some(serde_json::from_str(&row.json).expect("the store holds valid records")))
+                let name = JobName::new(name).expect("the store's keys are job names");
+                (
+                    row.version,
+                    Some(Job::read(row.json.as_bytes(), &name).expect("the store holds valid records")),
+                )
             }
             None => (0, None),
         }
@@ -83,15 +87,18 @@ impl Store {
 fn handle(store: &mut Store, policy: &Policy, now: Timestamp, command: &Command) -> Outcome<Event> {
     loop {
         let (version, mut job) = store.read(command.job().as_str());
-        let outcome = decider::execute(&mut job, policy, now, command);
-        let changed = !outcome.timers.is_empty() || outcome.result.is_ok();
-        if !changed || store.write_if(command.job().as_str(), version, job.as_ref(), policy).is_ok() {
-            return outcome;
+        let executed = decider::execute(&mut job, policy, now, command);
+        // The crate says what to store: nothing, or the record (inserted, updated or deleted).
+        if executed.write == decider::Write::Nothing
+            || store.write_if(command.job().as_str(), version, job.as_ref(), policy).is_ok()
+        {
+            return executed.outcome;
         }
     }
 }
 
-/// The timer sweep: every record due by `now`, earliest first, fired at its own deadline.
+/// The timer sweep: every record due by `now`, earliest first, fired at `now` (each timer at its
+/// own deadline; never at the key read back from the index, which a store may have rounded).
 fn sweep(store: &mut Store, policy: &Policy, now: Timestamp) -> Vec<Event> {
     let mut fired = Vec::new();
     while let Some((at, name)) = store.deadlines.first().cloned() {
@@ -99,9 +106,9 @@ fn sweep(store: &mut Store, policy: &Policy, now: Timestamp) -> Vec<Event> {
             break;
         }
         let (version, mut job) = store.read(&name);
-        let events = decider::handle_timeout(&mut job, policy, at);
+        let due = decider::handle_timeout(&mut job, policy, now);
         if store.write_if(&name, version, job.as_ref(), policy).is_ok() {
-            fired.extend(events);
+            fired.extend(due.events);
         }
     }
     fired
@@ -125,7 +132,7 @@ fn main() {
     let mut stale = read_by_second;
     let delete = Command::Delete { job: job.clone() };
     let decided_on_stale = decider::execute(&mut stale, &policy, t("2026-01-06T09:00:01Z"), &delete);
-    assert!(decided_on_stale.result.is_ok(), "on the stale copy the delete looks fine");
+    assert!(decided_on_stale.outcome.result.is_ok(), "on the stale copy the delete looks fine");
     assert!(
         store.write_if("job-1", version, stale.as_ref(), &policy).is_err(),
         "but the write loses the race"

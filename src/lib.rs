@@ -65,17 +65,22 @@
 //!   tells it when to come back.
 //! - **The host stores** a job's JSON as [`Job`] serializes it (it carries its
 //!   [`FORMAT_VERSION`]), or the [`Event`]s in order; a [`Registry`] serializes whole. Reading
-//!   back is untrusted: a [`Registry`] checks every job against its policy when it
-//!   deserializes; a host that stores jobs one by one calls [`Job::check`] with its policy after
-//!   reading one (R-INPUT-3), and [`Registry::replay`] or [`decider::apply`] check each event
-//!   (R-EVENT-1).
+//!   back is untrusted: a host that stores jobs one by one reads a record with [`Job::read`]
+//!   (one call: size, strictness, the version wherever the key is, consistency, the name; typed
+//!   [`decider::ReadError`]s), a [`Registry`] checks every job against its policy when it
+//!   deserializes, and [`Registry::replay`] or [`decider::apply`] check each event
+//!   (R-INPUT-3, R-EVENT-1). A policy change never makes a record unreadable (R-POLICY-1).
 //! - **When it calls what.** Every input goes in with the `now` of the host's clock:
-//!   [`Registry::execute`] or [`decider::execute`] (or `decide`, then `apply` what it gave).
-//!   Before it shows a job it calls [`Registry::get`]/[`Registry::list`] or [`decider::read`],
-//!   which fire the timers due first. It asks [`Registry::next_deadline`] (or, per record,
-//!   [`Job::next_deadline`], the key of its index) and calls [`Registry::handle_timeout`] (or
-//!   [`decider::handle_timeout`]) at or after that instant. Every one of these applies the
-//!   job's due timers at their own deadlines, through [`Job::catch_up`], before anything else.
+//!   [`Registry::execute`] or [`decider::execute`], which says what to store as a
+//!   [`decider::Write`] (nothing, insert, update, delete). Before it shows a job it calls
+//!   [`Registry::get`]/[`Registry::list`] or [`decider::handle_timeout`], which fire the timers
+//!   due first. It indexes each job by [`Job::next_deadline`] (rounded up to its store's
+//!   [`decider::Resolution`] with `index_key`; the [`Registry`] keeps its own index, asked with
+//!   [`Registry::next_deadline`]) and calls [`Registry::handle_timeout`] or
+//!   [`decider::handle_timeout`] with its sweep's own `now`, never the key it read back
+//!   (R-TIMER-7). Every one of these applies the job's due timers at their own deadlines,
+//!   through [`Job::catch_up`], before anything else. After a policy change it re-indexes every
+//!   record under the new policy.
 //! - **What it must never do**: change a job other than by the events this crate decided (a
 //!   [`Job`] has no setters); write anything for a refused input (a refusal changes nothing,
 //!   R-REFUSE-1; only the timers that fired before it are to be written); answer a customer from
@@ -128,7 +133,7 @@ pub use hosts::registry::Registry;
 pub use jiff::{SignedDuration, Timestamp};
 pub use lifecycle::capabilities::Capabilities;
 pub use model::command::Command;
-pub use model::error::{Error, Operation, Problem};
+pub use model::error::{Error, ErrorKind, Operation, Problem};
 pub use model::event::{Change, Event};
 pub use model::format::{FORMAT_VERSION, FormatVersion};
 pub use model::job::{Drive, Job, MAX_DRIVES, PackageInfo, Stage};

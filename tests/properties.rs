@@ -1609,14 +1609,33 @@ impl JsonHost {
         self.records
             .get(name)
             .map(|json| {
-                serde_json::from_str::<Job>(json)
-                    .map_err(|e| format!("record {name} does not read back: {e}"))
+                Job::read(json.as_bytes(), name).map_err(|e| format!("record {name} does not read back: {e}"))
             })
             .transpose()
     }
 
-    /// Writes the job back (or removes its record) and moves its index entry.
-    fn store(&mut self, name: &JobName, before: Option<&Job>, after: Option<&Job>) -> Result<(), String> {
+    /// Writes the job back (or removes its record) and moves its index entry, after checking
+    /// that the write the crate said is the one the records need.
+    fn store(
+        &mut self,
+        name: &JobName,
+        before: Option<&Job>,
+        after: Option<&Job>,
+        write: import_export_lifecycle::decider::Write,
+    ) -> Result<(), String> {
+        use import_export_lifecycle::decider::Write;
+        // Nothing only when nothing changed; otherwise the kind follows from existence.
+        let needed = match (before, after) {
+            (b, a) if write == Write::Nothing => {
+                ensure!(b == a, "{name}: the crate said Nothing, but the job changed");
+                Write::Nothing
+            }
+            (None, Some(_)) => Write::Insert,
+            (Some(_), Some(_)) => Write::Update,
+            (Some(_), None) => Write::Delete,
+            (None, None) => Write::Nothing,
+        };
+        ensure!(write == needed, "{name}: the crate said {write:?}, the records need {needed:?}");
         if let Some(d) = before.and_then(|j| j.next_deadline(&self.policy)) {
             self.deadlines.remove(&(d.at, name.clone()));
         }
@@ -1644,21 +1663,21 @@ impl JsonHost {
             }
             let before = self.load(&name)?;
             let mut job = before.clone();
-            let events = import_export_lifecycle::decider::handle_timeout(&mut job, &self.policy, at);
-            ensure!(!events.is_empty(), "the index said {name} was due at {at}, but nothing fired");
-            self.store(&name, before.as_ref(), job.as_ref())?;
-            fired.extend(events);
+            let fired_now = import_export_lifecycle::decider::handle_timeout(&mut job, &self.policy, at);
+            ensure!(!fired_now.events.is_empty(), "the index said {name} was due at {at}, but nothing fired");
+            self.store(&name, before.as_ref(), job.as_ref(), fired_now.write)?;
+            fired.extend(fired_now.events);
         }
         Ok(fired)
     }
 
-    /// `decider::read` on one record, stored back.
+    /// `decider::handle_timeout` at a reader's `now` on one record, stored back.
     fn read(&mut self, now: Timestamp, name: &JobName) -> Result<Vec<Event>, String> {
         let before = self.load(name)?;
         let mut job = before.clone();
-        let events = import_export_lifecycle::decider::read(&mut job, &self.policy, now);
-        self.store(name, before.as_ref(), job.as_ref())?;
-        Ok(events)
+        let fired = import_export_lifecycle::decider::handle_timeout(&mut job, &self.policy, now);
+        self.store(name, before.as_ref(), job.as_ref(), fired.write)?;
+        Ok(fired.events)
     }
 
     fn perform(&mut self, now: Timestamp, input: &Input) -> Result<(Vec<Event>, Answer), String> {
@@ -1668,8 +1687,10 @@ impl JsonHost {
                 let name = command.job();
                 let before = self.load(name)?;
                 let mut job = before.clone();
-                let outcome = import_export_lifecycle::decider::execute(&mut job, &self.policy, now, command);
-                self.store(name, before.as_ref(), job.as_ref())?;
+                let executed =
+                    import_export_lifecycle::decider::execute(&mut job, &self.policy, now, command);
+                self.store(name, before.as_ref(), job.as_ref(), executed.write)?;
+                let outcome = executed.outcome;
                 timers.extend(outcome.timers);
                 Answer::Event(outcome.result)
             }

@@ -143,6 +143,8 @@ fn quoted_by_a_refusal(rule: Rule) -> bool {
         | Rule::Timer4
         | Rule::Timer5
         | Rule::Timer6
+        | Rule::Timer7
+        | Rule::Policy1
         | Rule::Stage1
         | Rule::Refuse1
         | Rule::Clock1

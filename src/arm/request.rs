@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::types::{ErrorBody, ErrorResponse};
-use crate::model::error::Error;
+use crate::model::error::{Error, ErrorKind};
 
 /// An HTTP method of the ARM API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
@@ -122,14 +122,10 @@ pub(crate) fn invalid(message: impl Into<String>) -> Refusal {
 /// A core refusal as an ARM answer: 404 for an unknown job, 409 when the job's state refuses,
 /// 400 when the request itself is wrong. The code is the core error's `code()`.
 pub(crate) fn refusal(e: &Error) -> Refusal {
-    let status = match e {
-        Error::JobNotFound { .. } => 404,
-        Error::JobAlreadyExists { .. }
-        | Error::CancelNotAllowed { .. }
-        | Error::DeleteNotAllowed { .. }
-        | Error::UpdateNotAllowed { .. }
-        | Error::InvalidStateTransition { .. } => 409,
-        Error::DriveNotFound { .. } | Error::InvalidRequest { .. } => 400,
+    let status = match e.kind() {
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
+        ErrorKind::BadRequest => 400,
     };
     error(status, e.code(), e.to_string())
 }

@@ -18,10 +18,12 @@
 //!   at its instant (R-EVENT-1); an event that does not follow is refused and changes nothing.
 //!   For hosts that store events and rebuild jobs from them.
 //! - [`execute`]: [`decide`] and fold in what was decided, in one step, for hosts that store
-//!   the job itself.
-//! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep.
-//! - [`read`]: fires the job's timers a command at `now` would fire first, before the host
-//!   shows the job.
+//!   the job itself; it says what to store as a [`Write`].
+//! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep and
+//!   before the host shows the job; it says what to store as a [`Write`].
+//!
+//! A host that stores one record per job reads it with [`Job::read`] and indexes it by
+//! [`Job::next_deadline`], rounded to its store's [`Resolution`] by [`Resolution::index_key`].
 //!
 //! Every function is pure: the same job, policy, input and `now` give the same answer.
 //!
@@ -35,7 +37,9 @@
 //! // The host's record for "job-1": nothing yet.
 //! let mut record = None;
 //! let create = Command::Create { job: name.clone(), job_type: JobType::Import, drives: vec![DriveId::new("D1").unwrap()] };
-//! decider::execute(&mut record, &policy, t("2026-01-05T09:00:00Z"), &create).result.unwrap();
+//! let created = decider::execute(&mut record, &policy, t("2026-01-05T09:00:00Z"), &create);
+//! created.outcome.result.unwrap();
+//! assert_eq!(created.write, decider::Write::Insert);
 //!
 //! // The host indexes the record by its deadline: 14 days in Creating (R-TIMER-1).
 //! let deadline = record.as_ref().and_then(|job| job.next_deadline(&policy)).unwrap();
@@ -43,10 +47,11 @@
 //!
 //! // A command that comes after the deadline sees the timer fire first, and the job gone.
 //! let ship = Command::Ship { job: name.clone(), carrier: None, tracking_number: None };
-//! let outcome = decider::execute(&mut record, &policy, t("2026-01-20T09:00:00Z"), &ship);
-//! assert_eq!(outcome.timers.len(), 1);
-//! assert_eq!(outcome.result.unwrap_err().code(), "JobNotFound");
+//! let executed = decider::execute(&mut record, &policy, t("2026-01-20T09:00:00Z"), &ship);
+//! assert_eq!(executed.outcome.timers.len(), 1);
+//! assert_eq!(executed.outcome.result.unwrap_err().code(), "JobNotFound");
 //! assert!(record.is_none());
+//! assert_eq!(executed.write, decider::Write::Delete); // the timer removed the job
 //! ```
 
 use std::borrow::Cow;
@@ -62,6 +67,9 @@ use crate::model::event::Event;
 use crate::model::job::Job;
 use crate::model::outcome::Outcome;
 use crate::model::policy::Policy;
+
+pub use crate::lifecycle::stored::{MAX_RECORD_BYTES, ReadError};
+pub use crate::model::write::{Resolution, Write};
 
 pub use crate::lifecycle::catch_up::CaughtUp;
 
@@ -96,43 +104,62 @@ pub fn apply(job: &mut Option<Job>, policy: &Policy, event: &Event) -> Result<()
     Ok(())
 }
 
+/// What [`execute`] did: the [`Outcome`] of the command (the timers that fired before it, then
+/// its event or its refusal) and what the host must store for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "the host must store what `write` says"]
+pub struct Executed {
+    /// The timers that fired before the command, then the command's event or its refusal.
+    pub outcome: Outcome<Event>,
+    /// What to store: nothing, the job inserted, the job updated, or the record deleted.
+    pub write: Write,
+}
+
+/// What [`handle_timeout`] did: the events of the timers that fired, and what the host must
+/// store for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "the host must store what `write` says"]
+pub struct Fired {
+    /// The events of the timers that fired, earliest first (R-TIMER-4).
+    pub events: Vec<Event>,
+    /// What to store: nothing (nothing was due), the job updated, or the record deleted.
+    pub write: Write,
+}
+
 /// Decides `command` at `now` on `job`, as [`decide`] does, and folds what was decided into
 /// `job`: its due timers, then the command's event if it was accepted. A refused command
-/// changes nothing but the timers that fired before it.
-pub fn execute(job: &mut Option<Job>, policy: &Policy, now: Timestamp, command: &Command) -> Outcome<Event> {
+/// changes nothing but the timers that fired before it. [`Executed::write`] says what the host
+/// stores: a create on the name of a job whose timers removed it first (its retention ended,
+/// no sweep removed it yet) is an [`Write::Update`] of the record read, not an insert.
+pub fn execute(job: &mut Option<Job>, policy: &Policy, now: Timestamp, command: &Command) -> Executed {
+    let existed = job.is_some();
     let outcome = decide(job.as_ref(), policy, now, command);
     for event in outcome.timers.iter().chain(outcome.result.as_ref().ok()) {
         evolve(job, event);
     }
-    outcome
+    let changed = !outcome.timers.is_empty() || outcome.result.is_ok();
+    Executed { write: Write::between(existed, changed, job.is_some()), outcome }
 }
 
-/// Fires every timer of `job` due at `now` (deadline `<= now`), earliest first, and returns
-/// their events. A timer that fires may start another (a cancelled job whose package never came
-/// completes and starts its retention); that one fires too if it is due.
-pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
-    settle(job, policy, |_| now)
-}
-
-/// Before a host shows `job` at `now` (*Get Job*, *List Jobs*): fires the job's timers due by
-/// the instant a command at `now` would act at (`max(now, updatedAt)`, R-CLOCK-1), earliest
-/// first, and returns their events. A read and a command at the same `now` then agree on
-/// whether the job exists, even when the caller's clock is behind the job's history (possible
-/// only with a zero-day period).
-pub fn read(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Vec<Event> {
-    settle(job, policy, |j| j.acting_instant(now))
-}
-
-/// Replaces `job` by what [`Job::catch_up`] makes of it by `until(job)`.
-fn settle(job: &mut Option<Job>, policy: &Policy, until: impl Fn(&Job) -> Timestamp) -> Vec<Event> {
-    let caught = catch_up(job.as_ref(), policy, until);
+/// Fires every timer of `job` due at `now`, each at its own deadline, earliest first: the
+/// timers a command at `now` would fire first (due by `max(now, updatedAt)`, R-CLOCK-1). A timer
+/// that fires may start another (a cancelled job whose package never came completes and starts
+/// its retention); that one fires too if it is due.
+///
+/// The deadline sweep calls it with its own `now`, never with the deadline it read back from
+/// its index (which a store may have rounded, R-TIMER-7). A host about to show a job calls it
+/// too, and may leave [`Fired::write`] to the sweep or the next command, which fire the same
+/// timers first.
+pub fn handle_timeout(job: &mut Option<Job>, policy: &Policy, now: Timestamp) -> Fired {
+    let existed = job.is_some();
+    let caught = catch_up(job.as_ref(), policy, |j| j.acting_instant(now));
     if caught.is_unchanged() {
-        return caught.events;
+        return Fired { events: caught.events, write: Write::Nothing };
     }
     let CaughtUp { job: after, events } = caught;
     let after = after.map(Cow::into_owned);
     *job = after;
-    events
+    Fired { events, write: Write::between(existed, true, job.is_some()) }
 }
 
 /// R-EVENT-1: `event` is exactly what the rules decide for `job` at the event's instant.

@@ -318,8 +318,10 @@ impl Job {
     /// in a state the cancel window accepts. A job passes if and
     /// only if some history under `policy` reaches it (proved by enumeration in the tests).
     ///
-    /// Deserializing a `Job` on its own checks [`check_invariants`] only (the policy is not in
-    /// its JSON); a host that stores jobs one by one calls this after reading one.
+    /// Deserializing a `Job` on its own, or [`Job::read`], checks [`check_invariants`] only: the
+    /// policy is not in its JSON, and a policy changed since it was written never makes a record
+    /// unreadable (R-POLICY-1). This is the question "does some history under `policy` reach
+    /// this job", for audits and tests.
     /// Deserializing a [`Registry`](crate::Registry) checks every job with its policy.
     ///
     /// [`check_invariants`]: Job::check_invariants

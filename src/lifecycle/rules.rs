@@ -264,9 +264,14 @@ pub(crate) fn instant(job: &Job, now: Timestamp) -> Timestamp {
 /// `Creating` the only events that keep the job there are accepted updates, so that instant is
 /// its last accepted update, or its creation (R-UPDATE-7). The operators' close counts from the
 /// end of the shipping period, when the package became overdue (R-TIMER-6).
+///
+/// R-POLICY-1: a deadline that the policy puts at or before the job's last recorded instant (a
+/// policy changed since the job was stored, say a shorter retention) fires at that instant, so
+/// the job's history never runs backwards. Under the policy a job was stored with, its deadline
+/// is never before that instant (R-TIMER-4), and this changes nothing.
 pub(crate) fn deadline(job: &Job, policy: &Policy) -> Option<Deadline> {
     let pending = pending(job, policy)?;
-    Some(Deadline { at: pending.at, job: job.name.clone(), timer: pending.timer })
+    Some(Deadline { at: pending.at.max(job.updated_at), job: job.name.clone(), timer: pending.timer })
 }
 
 /// A job's pending timer: which one, the instant its period counts from, and when it fires.

@@ -158,6 +158,21 @@ pub enum Error {
     },
 }
 
+/// What kind of refusal an [`Error`] is, independent of any protocol: a host maps it to its
+/// own answers (HTTP 404, 409 and 400; gRPC's `NOT_FOUND`, `FAILED_PRECONDITION` and
+/// `INVALID_ARGUMENT`) without the ARM layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumIter)]
+pub enum ErrorKind {
+    /// The job named does not exist (`JobNotFound`): nothing to act on.
+    NotFound,
+    /// The job exists but its state refuses the operation, or the name is taken (`JobAlreadyExists`,
+    /// `CancelNotAllowed`, `DeleteNotAllowed`, `UpdateNotAllowed`, `InvalidStateTransition`):
+    /// the same request may succeed on another state.
+    Conflict,
+    /// The request itself is wrong whatever the job's state (`DriveNotFound`, `InvalidRequest`).
+    BadRequest,
+}
+
 impl Error {
     /// A stable, machine-readable code: the variant's name (`CancelNotAllowed`, …). The same
     /// string is the `code` field of the error's JSON form.
@@ -171,6 +186,19 @@ impl Error {
             Error::InvalidStateTransition { .. } => "InvalidStateTransition",
             Error::DriveNotFound { .. } => "DriveNotFound",
             Error::InvalidRequest { .. } => "InvalidRequest",
+        }
+    }
+
+    /// The kind of refusal, for a host to map to its protocol's answers.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::JobNotFound { .. } => ErrorKind::NotFound,
+            Error::JobAlreadyExists { .. }
+            | Error::CancelNotAllowed { .. }
+            | Error::DeleteNotAllowed { .. }
+            | Error::UpdateNotAllowed { .. }
+            | Error::InvalidStateTransition { .. } => ErrorKind::Conflict,
+            Error::DriveNotFound { .. } | Error::InvalidRequest { .. } => ErrorKind::BadRequest,
         }
     }
 

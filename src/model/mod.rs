@@ -11,3 +11,4 @@ pub(crate) mod rule;
 pub(crate) mod state;
 pub(crate) mod timer;
 pub(crate) mod update;
+pub(crate) mod write;

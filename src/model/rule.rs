@@ -90,6 +90,10 @@ pub enum Rule {
     Timer5,
     /// R-TIMER-6
     Timer6,
+    /// R-TIMER-7
+    Timer7,
+    /// R-POLICY-1
+    Policy1,
     /// R-STAGE-1
     Stage1,
     /// R-REFUSE-1
@@ -149,6 +153,8 @@ impl Rule {
             Rule::Timer4 => "R-TIMER-4",
             Rule::Timer5 => "R-TIMER-5",
             Rule::Timer6 => "R-TIMER-6",
+            Rule::Timer7 => "R-TIMER-7",
+            Rule::Policy1 => "R-POLICY-1",
             Rule::Stage1 => "R-STAGE-1",
             Rule::Refuse1 => "R-REFUSE-1",
             Rule::Input1 => "R-INPUT-1",
@@ -261,6 +267,12 @@ impl Rule {
             Rule::Timer6 => {
                 "a job whose package is overdue and that gets neither its package nor a cancel by its NeverReceived deadline plus overdueCloseDays moves from Shipping to Closed at that instant, and its retention starts then; without overdueCloseDays it waits in Shipping"
             }
+            Rule::Timer7 => {
+                "a host whose store keeps deadlines at a coarser resolution indexes each deadline rounded up to that resolution, claims the jobs indexed by its sweep's instant rounded down, and fires each at the sweep's instant, so every timer fires exactly once, at its own deadline"
+            }
+            Rule::Policy1 => {
+                "a policy change applies to what happens next: a stored job stays readable, and a deadline the new policy puts at or before the job's last recorded instant fires at that instant, so its history never goes backwards"
+            }
             Rule::Stage1 => {
                 "a job records each state it entered and the instant it entered it, in order, from Creating at its creation; no state is entered twice"
             }
@@ -269,7 +281,7 @@ impl Rule {
                 "malformed input is refused with a typed error: empty or over-long names, bad characters, duplicate drive ids, more than ten drives, byte counts that overflow"
             }
             Rule::Input3 => {
-                "a stored job is read only if the rules can reach it under the policy: a forged or corrupted one is refused, naming what is wrong"
+                "a stored job is read only if it is one the rules can produce: a forged or corrupted one is refused, naming what is wrong; a policy change alone never makes it unreadable"
             }
             Rule::Input2 => {
                 "a job name is used by one job at a time: creating a job whose name is in use is refused"

@@ -17,17 +17,20 @@
 
 use std::time::SystemTime;
 
-use import_export_lifecycle::decider;
+use import_export_lifecycle::decider::{self, Resolution};
 pub use import_export_lifecycle::{
     Command, DriveId, Error, Event, Job, JobName, JobState, JobType, Outcome, Policy, Timestamp,
 };
 
-/// The most bytes a stored record may have: a job has at most ten drives and a few dozen
-/// stages, a few kilobytes of JSON. A larger row is refused when read, and by the table.
-pub const MAX_RECORD_BYTES: usize = 65_536;
+/// The most bytes a stored record may have: the crate's own bound, which [`decode`] enforces
+/// and the table's check repeats.
+pub const MAX_RECORD_BYTES: usize = decider::MAX_RECORD_BYTES;
 
-/// What the host must store after deciding on one job: derived from whether a row was read and
-/// what the decision left, never from which command it was.
+/// The resolution of the `deadline` column: `timestamptz` keeps microseconds.
+const RESOLUTION: Resolution = Resolution::Microsecond;
+
+/// What the host must store after deciding on one job: the crate's [`decider::Write`], with the
+/// row to insert or update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     /// Nothing changed (a refused command with no timer due): write nothing.
@@ -62,11 +65,9 @@ pub fn decide(
     now: Timestamp,
     command: &Command,
 ) -> (Outcome<Event>, Write) {
-    let existed = stored.is_some();
     let mut job = stored;
-    let outcome = decider::execute(&mut job, policy, now, command);
-    let changed = !outcome.timers.is_empty() || outcome.result.is_ok();
-    (outcome, write(existed, changed, job.as_ref(), policy))
+    let executed = decider::execute(&mut job, policy, now, command);
+    (executed.outcome, write(executed.write, job.as_ref(), policy))
 }
 
 /// Fires every timer of a claimed job due by `now` (the sweep's instant, not the deadline read
@@ -76,7 +77,12 @@ pub fn decide(
 pub fn fire_due(stored: Job, policy: &Policy, now: Timestamp) -> (Vec<Event>, Write) {
     let mut job = Some(stored);
     let fired = decider::handle_timeout(&mut job, policy, now);
-    (fired, write(true, true, job.as_ref(), policy))
+    let write = match (fired.write, job.as_ref()) {
+        // Nothing was due after all: put the record's own deadline back in the index.
+        (decider::Write::Nothing, Some(job)) => Write::Update(row(job, policy)),
+        (other, after) => write(other, after, policy),
+    };
+    (fired.events, write)
 }
 
 /// The job as a reader sees it at `now`: the stored job with the timers a command at `now`
@@ -84,7 +90,7 @@ pub fn fire_due(stored: Job, policy: &Policy, now: Timestamp) -> (Vec<Event>, Wr
 /// the next command, stores those timers.
 pub fn show(stored: Option<Job>, policy: &Policy, now: Timestamp) -> Option<Job> {
     let mut job = stored;
-    let _fired = decider::read(&mut job, policy, now);
+    let _fired = decider::handle_timeout(&mut job, policy, now);
     job
 }
 
@@ -98,20 +104,18 @@ pub fn encode(job: &Job) -> String {
     serde_json::to_string(job).expect("a job always serializes")
 }
 
-/// Reads the record stored under the key `name`: bounded in size, then the crate's own checks
-/// (the format version, the job's consistency) and the policy's (a job the rules can reach
-/// under `policy`), and the job must be the one its key names. Errors are sentences; the
-/// caller names the row.
-pub fn decode(record: &str, policy: &Policy, name: &str) -> Result<Job, String> {
-    if record.len() > MAX_RECORD_BYTES {
-        return Err(format!("the record has {} bytes, more than {MAX_RECORD_BYTES}", record.len()));
-    }
-    let job: Job = serde_json::from_str(record).map_err(|e| e.to_string())?;
-    job.check(policy)?;
-    if job.name().as_str() != name {
-        return Err(format!("the record is job {:?}", job.name().as_str()));
-    }
-    Ok(job)
+/// Reads the record stored under the key `name`, in one call to the crate: bounded in size,
+/// strict, the format version found wherever it is, the job's consistency checked, and the job
+/// the one its key names. A policy change never makes a record unreadable (R-POLICY-1), so no
+/// policy is asked for. The caller names the row.
+///
+/// # Errors
+///
+/// The crate's typed [`decider::ReadError`] (an unsupported version, malformed, inconsistent,
+/// another job, too large), or a key that is not a job name.
+pub fn decode(record: &str, name: &str) -> Result<Job, String> {
+    let expected = job_name(name)?;
+    Job::read(record.as_bytes(), &expected).map_err(|e| e.to_string())
 }
 
 /// The key of the row a command is about: the name of its job.
@@ -124,29 +128,32 @@ pub fn key(command: &Command) -> &str {
 /// of the time type, when rounding up leaves it; a command on the job still fires that timer).
 pub fn index_key(job: &Job, policy: &Policy) -> Option<SystemTime> {
     let at = job.next_deadline(policy)?.at;
-    let micros = at.as_nanosecond().div_euclid(1_000) + i128::from(at.as_nanosecond().rem_euclid(1_000) != 0);
-    microseconds(micros)
+    RESOLUTION.index_key(at).and_then(|key| SystemTime::try_from(key).ok())
 }
 
 /// The bound the sweep claims due rows with: `now` rounded **down** to a whole microsecond, so
 /// no claimed row's timer is still ahead of `now`.
 pub fn sweep_bound(now: Timestamp) -> SystemTime {
-    microseconds(now.as_nanosecond().div_euclid(1_000)).expect("rounding down stays within the time type")
+    system_time(RESOLUTION.sweep_bound(now))
 }
 
-/// The instant `micros` microseconds after the Unix epoch, if the crate's time type has it.
-fn microseconds(micros: i128) -> Option<SystemTime> {
-    let micros = i64::try_from(micros).ok()?;
-    Timestamp::from_microsecond(micros).ok().map(SystemTime::from)
+/// An instant as the driver takes it. jiff's conversion is fallible only where `SystemTime` is
+/// narrower than the crate's range of instants (years -9999 to 9999), which no platform this
+/// host runs on is.
+pub fn system_time(at: Timestamp) -> SystemTime {
+    SystemTime::try_from(at).expect("SystemTime holds every instant of years -9999 to 9999")
 }
 
-/// The one place a decision becomes a write.
-fn write(existed: bool, changed: bool, after: Option<&Job>, policy: &Policy) -> Write {
-    match (changed, existed, after) {
-        (false, _, _) | (true, false, None) => Write::Nothing,
-        (true, false, Some(job)) => Write::Insert(row(job, policy)),
-        (true, true, Some(job)) => Write::Update(row(job, policy)),
-        (true, true, None) => Write::Delete,
+/// The crate's write, with the row it stores.
+fn write(write: decider::Write, after: Option<&Job>, policy: &Policy) -> Write {
+    match (write, after) {
+        (decider::Write::Nothing, _) => Write::Nothing,
+        (decider::Write::Insert, Some(job)) => Write::Insert(row(job, policy)),
+        (decider::Write::Update, Some(job)) => Write::Update(row(job, policy)),
+        (decider::Write::Delete, _) => Write::Delete,
+        (decider::Write::Insert | decider::Write::Update, None) => {
+            unreachable!("the crate inserts or updates only a job that exists")
+        }
     }
 }
 
@@ -209,15 +216,15 @@ mod tests {
             ("1969-12-31T23:59:59.999999001Z", "1970-01-15T00:00:00Z"),
         ] {
             let job = created_at(t(created));
-            assert_eq!(index_key(&job, &policy), Some(SystemTime::from(t(key))), "created {created}");
+            assert_eq!(index_key(&job, &policy), Some(system_time(t(key))), "created {created}");
         }
         assert_eq!(
             sweep_bound(t("2026-01-19T09:00:00.123456999Z")),
-            SystemTime::from(t("2026-01-19T09:00:00.123456Z"))
+            system_time(t("2026-01-19T09:00:00.123456Z"))
         );
         assert_eq!(
             sweep_bound(t("1969-12-31T23:59:59.999999001Z")),
-            SystemTime::from(t("1969-12-31T23:59:59.999999Z"))
+            system_time(t("1969-12-31T23:59:59.999999Z"))
         );
     }
 
@@ -277,6 +284,6 @@ mod tests {
         let (outcome, write) = decide(Some(job), &policy, expired, &create);
         assert_eq!(outcome.timers.len(), 1);
         let Write::Update(row) = write else { panic!("an update, not {write:?}") };
-        assert_eq!(decode(&row.record, &policy, "job-1").expect("readable").created_at(), expired);
+        assert_eq!(decode(&row.record, "job-1").expect("readable").created_at(), expired);
     }
 }

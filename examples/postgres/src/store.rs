@@ -75,8 +75,7 @@ impl Store {
     ///
     /// A database error, or a row that is not a job this program can read (naming the row).
     pub fn read(&mut self, name: &str) -> Result<Option<Stored>, HostError> {
-        let policy = self.policy;
-        read_row(&mut self.client, &policy, name, "SELECT version, record FROM jobs WHERE name = $1")
+        read_row(&mut self.client, name, "SELECT version, record FROM jobs WHERE name = $1")
     }
 
     /// Writes what a decision on the row read at `version` says (`version` is ignored for an
@@ -94,28 +93,22 @@ impl Store {
 /// Reads one row with `select` (`version`, `record` by `name = $1`), checks it, and decodes it.
 pub(crate) fn read_row(
     client: &mut impl GenericClient,
-    policy: &Policy,
     name: &str,
     select: &str,
 ) -> Result<Option<Stored>, HostError> {
     let Some(row) = client.query_opt(select, &[&name]).map_err(db("reading a job"))? else {
         return Ok(None);
     };
-    decode_row(policy, name, row.get(0), row.get(1)).map(Some)
+    decode_row(name, row.get(0), row.get(1)).map(Some)
 }
 
 /// Checks one row read from the table: its version, and its record against its key.
-pub(crate) fn decode_row(
-    policy: &Policy,
-    name: &str,
-    version: i64,
-    record: &str,
-) -> Result<Stored, HostError> {
+pub(crate) fn decode_row(name: &str, version: i64, record: &str) -> Result<Stored, HostError> {
     let problem = |problem: String| HostError::Record { job: name.to_string(), problem };
     if version < 1 {
         return Err(problem(format!("version {version} is not a version this host writes")));
     }
-    let job = lifecycle::decode(record, policy, name).map_err(problem)?;
+    let job = lifecycle::decode(record, name).map_err(problem)?;
     Ok(Stored { version, job })
 }
 
@@ -162,7 +155,7 @@ impl Store {
             .query_opt("SELECT version, deadline::text, record FROM jobs WHERE name = $1", &[&name])
             .map_err(db("reading a job"))?;
         let Some(row) = row else { return Ok("no row".to_string()) };
-        let stored = decode_row(&self.policy, name, row.get(0), row.get(2))?;
+        let stored = decode_row(name, row.get(0), row.get(2))?;
         let deadline: Option<String> = row.get(1);
         Ok(format!(
             "row version {}, deadline {}, state {}",

@@ -38,7 +38,7 @@ impl Store {
             let mut committed = Vec::new();
             for row in &claimed {
                 let name: &str = row.get(0);
-                let stored = store::decode_row(&self.policy, name, row.get(1), row.get(2))?;
+                let stored = store::decode_row(name, row.get(1), row.get(2))?;
                 let (events, write) = lifecycle::fire_due(stored.job, &self.policy, now);
                 debug_assert!(!matches!(write, Write::Nothing | Write::Insert(_)));
                 // The row is locked: its version cannot have changed since it was claimed.
@@ -54,6 +54,50 @@ impl Store {
             }
             tx.commit().map_err(db("committing a sweep"))?;
             fired.extend(committed);
+        }
+    }
+}
+
+impl Store {
+    /// After a change of the policy this store decides under: puts every row's deadline key
+    /// back in step with its record under the current policy, `batch` rows per statement, and
+    /// returns how many keys moved. Until it has run, a row whose deadline came earlier is swept
+    /// late (a command or a read on it still fires its timer on time), and one whose deadline
+    /// went later is claimed early, fires nothing, and is re-indexed by the sweep. A record
+    /// never becomes unreadable by a policy change (R-POLICY-1).
+    ///
+    /// # Errors
+    ///
+    /// A database error, or a row this program cannot read.
+    pub fn reindex(&mut self, batch: i64) -> Result<u64, HostError> {
+        let mut moved = 0;
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .client
+                .query(
+                    "SELECT name, version, record, deadline FROM jobs WHERE name > $1 ORDER BY name LIMIT $2",
+                    &[&after, &batch],
+                )
+                .map_err(db("reading jobs to re-index"))?;
+            let Some(last) = rows.last() else { return Ok(moved) };
+            after = last.get::<_, String>(0);
+            for row in &rows {
+                let name: &str = row.get(0);
+                let stored = store::decode_row(name, row.get(1), row.get(2))?;
+                let key = lifecycle::index_key(&stored.job, &self.policy);
+                let old: Option<std::time::SystemTime> = row.get(3);
+                if key != old {
+                    // Only the index moves: the record and its version stay as they are.
+                    moved += self
+                        .client
+                        .execute(
+                            "UPDATE jobs SET deadline = $3 WHERE name = $1 AND version = $2",
+                            &[&name, &stored.version, &key],
+                        )
+                        .map_err(db("re-indexing a job"))?;
+                }
+            }
         }
     }
 }

@@ -179,7 +179,11 @@ fn r_timer_3_create_ship_receive_cancel_ship_back_then_retention_removes_the_row
     assert!(store.get(end - nanos(1), "job-1").expect("get").is_some(), "visible a nanosecond before");
     assert!(store.get(end, "job-1").expect("get").is_none(), "gone at the deadline");
     let (_, deadline, _) = raw_row(&mut sql, "job-1").expect("row");
-    assert_eq!(deadline, Some(SystemTime::from(t("2026-04-11T09:00:00.123457Z"))), "indexed rounded up");
+    assert_eq!(
+        deadline,
+        Some(lifecycle::system_time(t("2026-04-11T09:00:00.123457Z"))),
+        "indexed rounded up"
+    );
 
     assert!(store.sweep(end, 10).expect("sweep").is_empty(), "the row's key is after the sweep's bound");
     let fired = store.sweep(end + nanos(1_000), 10).expect("sweep");
@@ -352,14 +356,14 @@ fn r_timer_4_racing_sweepers_fire_every_timer_exactly_once_over_thousands_of_nan
         let mut mine = None;
         for (now, command) in &commands {
             accept(&mut store, *now, command);
-            decider::execute(&mut mine, &policy, *now, command).result.expect("accepted in memory");
+            decider::execute(&mut mine, &policy, *now, command).outcome.result.expect("accepted in memory");
         }
         model.push(mine);
     }
     let end = base + days(400);
     let mut expected: Vec<String> = model
         .iter_mut()
-        .flat_map(|job| decider::handle_timeout(job, &policy, end))
+        .flat_map(|job| decider::handle_timeout(job, &policy, end).events)
         .map(|e| key(&e))
         .collect();
     expected.sort();
@@ -571,7 +575,7 @@ fn a_record_round_trip_through_the_database_returns_the_same_job() {
     let mut model = None;
     for (now, command) in &steps {
         accept(&mut store, *now, command);
-        decider::execute(&mut model, &policy, *now, command).result.expect("accepted in memory");
+        decider::execute(&mut model, &policy, *now, command).outcome.result.expect("accepted in memory");
         let expected = model.clone().expect("a job");
         let read = store.read("job-1").expect("read").expect("row").job;
         assert_eq!(read, expected, "{command:?}: the job read back is the job written");
@@ -580,14 +584,13 @@ fn a_record_round_trip_through_the_database_returns_the_same_job() {
     }
 }
 
-/// Why the record is `text`: `jsonb` reorders a record's keys (so `formatVersion` is no longer
-/// read first, and a record of a newer version is refused for an unknown field instead of for
-/// its version) and keeps only the last of two equal keys. `text` keeps what the crate wrote,
-/// and the crate refuses both records for what they are.
+/// Why the record is `text`: `jsonb` reorders a record's keys and keeps only the last of two
+/// equal keys, so it does not keep what the crate wrote. The crate reads a record whatever the
+/// order of its keys (a newer version is refused for its version through `jsonb` too), and
+/// refuses a record with a duplicate key, which only `text` lets it see.
 #[test]
 fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
     let Some(db) = Scratch::new("jsonb") else { return };
-    let policy = Policy::default();
     let mut store = db.store();
     let mut sql = db.sql();
     accept(&mut store, t("2026-01-05T09:00:00Z"), &create(&name("job-1")));
@@ -605,22 +608,24 @@ fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
         ",\"tags\":{}}",
         1,
     );
-    let as_text = lifecycle::decode(&newer, &policy, "job-1").expect_err("version 2 is refused");
+    let as_text = lifecycle::decode(&newer, "job-1").expect_err("version 2 is refused");
     assert!(as_text.contains("unsupported format version 2"), "{as_text}");
-    let as_jsonb = lifecycle::decode(&through_jsonb(&newer), &policy, "job-1").expect_err("refused too");
+    let as_jsonb = lifecycle::decode(&through_jsonb(&newer), "job-1").expect_err("refused too");
     assert!(
-        !as_jsonb.contains("format version"),
-        "through jsonb the version is not what is reported: {as_jsonb}"
+        as_jsonb.contains("unsupported format version 2"),
+        "through jsonb, for its version too: {as_jsonb}"
+    );
+    // And a version-1 record read back through jsonb, keys reordered, reads as written.
+    assert_eq!(
+        lifecycle::decode(&reordered, "job-1").expect("readable"),
+        lifecycle::decode(&record, "job-1").expect("readable")
     );
 
     // Two equal keys: jsonb silently keeps the last one.
     let twice = record.replacen("{\"formatVersion\":1,", "{\"formatVersion\":1,\"formatVersion\":2,", 1);
     let kept = through_jsonb(&twice);
     assert_eq!(kept.matches("formatVersion").count(), 1, "jsonb drops one of them: {kept}");
-    assert!(
-        lifecycle::decode(&twice, &policy, "job-1").is_err(),
-        "the crate refuses a record with a duplicate key"
-    );
+    assert!(lifecycle::decode(&twice, "job-1").is_err(), "the crate refuses a record with a duplicate key");
 }
 
 /// A row the host cannot read is refused with the row's name: malformed JSON, a record of
@@ -657,11 +662,7 @@ fn an_unreadable_row_is_refused_naming_the_row() {
     let huge = "x".repeat(lifecycle::MAX_RECORD_BYTES + 1);
     let refused = sql.execute("INSERT INTO jobs (name, version, record) VALUES ('huge', 1, $1)", &[&huge]);
     assert!(refused.is_err(), "the table refuses a record over the bound");
-    assert!(
-        lifecycle::decode(&huge, &Policy::default(), "huge")
-            .expect_err("refused")
-            .contains("more than 65536")
-    );
+    assert!(lifecycle::decode(&huge, "huge").expect_err("refused").contains("more than 65536"));
 }
 
 fn text_of<'a>(cases: &'a [(&str, i64, String, &str)], job: &str) -> &'a String {
@@ -751,4 +752,38 @@ fn r_timer_4_a_chain_of_timers_due_at_once_fires_whole_in_one_sweep() {
     assert_eq!(changes.len(), 3, "{changes:?}");
     assert!(fired.iter().all(|e| e.at == at + nanos(1)), "each at its own deadline");
     assert!(store.read("job-1").expect("read").is_none());
+}
+
+/// A deployment shortens its retention from 90 to 30 days: a row stored under the old policy
+/// (a job cancelled, given new tags 46 days into its retention) still reads, the host re-indexes
+/// it under the new policy, and the sweep removes it once, at its last recorded instant, so its
+/// history never runs backwards (R-POLICY-1).
+#[test]
+fn r_policy_1_a_policy_change_never_makes_a_row_unreadable_and_its_timer_fires_once() {
+    let Some(db) = Scratch::new("policy") else { return };
+    let mut old = db.store();
+    let job = name("job-1");
+    let at = t("2026-01-05T09:00:00Z");
+    accept(&mut old, at, &create(&job));
+    accept(&mut old, at + days(1), &Command::Cancel { job: job.clone() });
+    let tags = Command::Update {
+        job: job.clone(),
+        fields: vec![import_export_lifecycle::UpdateField::Tags],
+        drives: vec![],
+    };
+    let tagged = at + days(47);
+    accept(&mut old, tagged, &tags);
+    drop(old);
+
+    let mut new = db.store_with(Policy { retention_days: 30, ..Policy::default() });
+    let read = new.read("job-1").expect("readable under the new policy").expect("row");
+    assert_eq!(read.job.next_deadline(new.policy()).expect("a deadline").at, tagged);
+    assert_eq!(new.reindex(100).expect("re-indexed"), 1, "one row's key moved");
+    let mut sql = db.sql();
+    assert_eq!(raw_row(&mut sql, "job-1").expect("row").1, Some(lifecycle::system_time(tagged)));
+    let fired = new.sweep(at + days(60), 10).expect("swept");
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].at, tagged, "at its last recorded instant, never before it");
+    assert!(raw_row(&mut sql, "job-1").is_none(), "the row is gone");
+    assert!(new.sweep(at + days(61), 10).expect("swept").is_empty(), "and fires once");
 }

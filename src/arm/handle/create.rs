@@ -73,7 +73,7 @@ pub(super) fn create(
         }
         let command = Command::Create { job: request.name.clone(), job_type, drives };
         let mut job = settled.record().map(|r| r.job().clone());
-        let outcome = decider::execute(&mut job, &ctx.policy, now, &command);
+        let outcome = decider::execute(&mut job, &ctx.policy, now, &command).outcome;
         let event = outcome.result.map_err(|e| refusal(&e))?;
         let Some(job) = job else { return Err(error(500, "InternalError", "the created job is not there")) };
         // Two drives of one id are refused by the core before we get here; the details follow it.

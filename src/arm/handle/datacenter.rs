@@ -84,7 +84,7 @@ pub fn handle_datacenter(
         return refuse(settled, refusal(&e));
     };
     let mut job = Some(current.job().clone());
-    let outcome = decider::execute(&mut job, &ctx.policy, now, command);
+    let outcome = decider::execute(&mut job, &ctx.policy, now, command).outcome;
     match (outcome.result, job) {
         (Ok(event), Some(job)) => {
             let record = current.with_job(job);

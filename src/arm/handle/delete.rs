@@ -23,7 +23,8 @@ pub(super) fn delete(
         return settled.finish(refusal(&e).response(), Write::Unchanged);
     };
     let mut job = Some(current.job().clone());
-    let outcome = decider::execute(&mut job, &ctx.policy, now, &Command::Delete { job: name.clone() });
+    let outcome =
+        decider::execute(&mut job, &ctx.policy, now, &Command::Delete { job: name.clone() }).outcome;
     match outcome.result {
         Ok(event) => {
             let after = job.map(|job| current.with_job(job));

@@ -140,7 +140,7 @@ fn changed(
         if let (Command::Ship { .. }, Some(settled)) = (command, &job) {
             settled.may_ship_with(&ctx.policy, &known).map_err(|e| ship_refusal(&e))?;
         }
-        let outcome = decider::execute(&mut job, &ctx.policy, now, command);
+        let outcome = decider::execute(&mut job, &ctx.policy, now, command).outcome;
         let event = outcome.result.map_err(|e| refusal(&e))?;
         events.extend(outcome.timers);
         events.push(event);
