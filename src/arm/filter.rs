@@ -17,6 +17,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use strum::IntoEnumIterator;
 
+use super::quote::quote;
 use crate::Job;
 use crate::{JobState, JobType};
 
@@ -161,9 +162,4 @@ fn unsupported(part: &str) -> String {
         "{} is not supported: a filter is `state eq '…'`, `jobType eq '…'` or `name eq '…'`, joined by `and`",
         quote(part)
     )
-}
-
-/// At most 40 characters of `text`, quoted.
-fn quote(text: &str) -> String {
-    super::path::quote(text)
 }

@@ -364,7 +364,7 @@ fn tags(value: &Value) -> Result<(), String> {
         return Err(format!("tags: {} tags, more than {MAX_TAGS}", tags.len()));
     }
     for (name, value) in tags {
-        let quoted = super::path::quote(name);
+        let quoted = super::quote::quote(name);
         let name_chars = name.chars().count();
         if name_chars > MAX_TAG_NAME {
             return Err(format!(
@@ -415,9 +415,11 @@ mod tests {
 
     #[test]
     fn limits_the_quick_pass_clears_only_what_the_full_walk_passes() {
-        let fixture =
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/azure-rest-2021-01-01/CreateJob.json");
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        let fixture = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/azure-rest-2021-01-01/CreateJob.json"
+        ));
+        let fixture: Value = serde_json::from_str(fixture).unwrap();
         let body = fixture["parameters"]["body"].clone();
         let put: crate::arm::types::PutJobParameters = serde_json::from_value(body.clone()).unwrap();
         assert!(put.serialize(Quick { top: true }).is_ok(), "an ordinary body passes the quick way");

@@ -54,6 +54,7 @@ mod list;
 mod location;
 mod operations;
 mod path;
+mod quote;
 mod record;
 mod request;
 mod script;

@@ -43,6 +43,7 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
 use super::filter::Filter;
+use super::quote::quote;
 use super::request::Refusal;
 use crate::model::name::JobName;
 
@@ -315,20 +316,6 @@ pub struct ArmPath {
 /// percent-encoded in a `nextLink`.
 pub(crate) const QUERY_VALUE: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// At most this many characters of a refused value are quoted in a message.
-const QUOTED: usize = 40;
-
-/// `text`, quoted for an error message: escaped, and cut after [`QUOTED`] characters.
-pub(crate) fn quote(text: &str) -> String {
-    let count = text.chars().count();
-    if count <= QUOTED {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(QUOTED).collect();
-        format!("{head:?}… ({count} characters)")
-    }
-}
 
 /// Percent-decodes one path segment or query item; `what` names it in the error.
 fn decode<'a>(raw: &'a str, what: impl FnOnce() -> String) -> Result<Cow<'a, str>, PathError> {

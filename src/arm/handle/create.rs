@@ -16,7 +16,7 @@ use super::drives::given_drives;
 use super::settled::Settled;
 use super::{JobAnswer, JobRequest, Write, parse, view};
 use crate::arm::context::Context;
-use crate::arm::path;
+use crate::arm::quote::quote;
 use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
 use crate::arm::request::{Refusal, Response, error, invalid, refusal};
 use crate::arm::types::{JobDetails, PutJobParameters};
@@ -47,7 +47,7 @@ pub(super) fn create(
             Some(other) => {
                 return Err(invalid(format!(
                     "properties.jobType: {} is neither Import nor Export",
-                    path::quote(other)
+                    quote(other)
                 )));
             }
             None => return Err(invalid("properties.jobType: missing")),
@@ -59,7 +59,7 @@ pub(super) fn create(
                 "LocationNotAvailableForResourceType",
                 format!(
                     "location {}: Microsoft.ImportExport/jobs is not available there; it is in {} [{}]",
-                    path::quote(&location),
+                    quote(&location),
                     ctx.config.locations.names(),
                     Rule::Put4.id()
                 ),

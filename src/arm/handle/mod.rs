@@ -165,7 +165,7 @@ pub fn handle_provider(ctx: &Context, request: &ProviderRequest) -> Response {
                     "NotFound",
                     format!(
                         "location {} is not one Microsoft.ImportExport ships to; it ships to {}",
-                        super::path::quote(name),
+                        super::quote::quote(name),
                         locations.names()
                     ),
                 )

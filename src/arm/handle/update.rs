@@ -7,7 +7,7 @@ use super::drives::given_drives;
 use super::settled::Settled;
 use super::{JobAnswer, Write, parse, view};
 use crate::arm::context::Context;
-use crate::arm::path;
+use crate::arm::quote::quote;
 use crate::arm::record::{BitLockerKeys, Record};
 use crate::arm::request::{Refusal, Response, error, invalid, refusal};
 use crate::arm::types::{UpdateJobParameters, UpdateJobProperties};
@@ -91,7 +91,7 @@ fn changed(
         Some(other) => {
             return Err(invalid(format!(
                 "properties.state: {}; only \"Shipping\" (or \"\" for no change) is accepted",
-                path::quote(other)
+                quote(other)
             )));
         }
     };
