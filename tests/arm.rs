@@ -5,7 +5,7 @@ use import_export_lifecycle::arm::types::{JobResponse, PutJobParameters, UpdateJ
 use import_export_lifecycle::arm::{
     Caller, Catalogue, Config, Method, Request, Response, Service, run_script,
 };
-use import_export_lifecycle::{Policy, Timestamp};
+use import_export_lifecycle::{FORMAT_VERSION, Policy, Timestamp};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
@@ -887,16 +887,44 @@ fn created_record() -> (Record, BitLockerKeys) {
 fn arm_record_json_has_format_version_first_and_never_a_key() {
     let (record, keys) = created_record();
     let text = serde_json::to_string(&record).unwrap();
-    assert!(text.starts_with("{\"formatVersion\":1,"), "{text}");
+    assert!(text.starts_with(&format!("{{\"formatVersion\":{FORMAT_VERSION},")), "{text}");
     assert!(!text.contains(BITLOCKER_KEY), "the record holds a key: {text}");
     assert!(!text.contains("bitLockerKey"), "{text}");
     let back: Record = serde_json::from_str(&text).unwrap();
     assert_eq!(back, record);
     let keys_text = serde_json::to_string(&keys).unwrap();
-    assert!(keys_text.starts_with("{\"formatVersion\":1,"), "{keys_text}");
+    assert!(keys_text.starts_with(&format!("{{\"formatVersion\":{FORMAT_VERSION},")), "{keys_text}");
     assert!(keys_text.contains(BITLOCKER_KEY));
     assert_eq!(serde_json::from_str::<BitLockerKeys>(&keys_text).unwrap(), keys);
     assert_eq!(keys.get("9CA995BB"), Some(BITLOCKER_KEY));
+}
+
+/// An ARM record of format version 1 (`tests/fixtures/arm-record-format-1.json`) kept the
+/// package the customer described in `properties.deliveryPackage`, beside the job. It still
+/// reads: the package moves into the job, and the record is written back as version 2 holds it
+/// (`tests/fixtures/arm-record-format-2.json`), which reads back unchanged. A record of version 2
+/// that keeps the package in its properties is refused, naming the place.
+#[test]
+fn r_input_3_arm_records_of_format_versions_1_and_2_read() {
+    let v1: Value = serde_json::from_str(include_str!("fixtures/arm-record-format-1.json")).unwrap();
+    let v2: Value = serde_json::from_str(include_str!("fixtures/arm-record-format-2.json")).unwrap();
+    let from_v1: Record = serde_json::from_value(v1.clone()).expect("a version-1 record reads");
+    let package = from_v1.job().delivery_package().expect("the package moved into the job");
+    assert_eq!((package.carrier_name.as_deref(), package.drive_count), (Some("FedEx"), Some(1)));
+    assert_eq!(serde_json::to_value(&from_v1).unwrap(), v2, "written back as version 2");
+    let from_v2: Record = serde_json::from_value(v2.clone()).expect("a version-2 record reads");
+    assert_eq!(from_v2, from_v1);
+    assert_eq!(serde_json::to_value(&from_v2).unwrap(), v2);
+    // What the job shows is the package it holds, whole.
+    let shown = serde_json::to_value(from_v2.resource(&Config::default())).unwrap();
+    assert_eq!(
+        shown["properties"]["deliveryPackage"],
+        json!({"carrierName": "FedEx", "trackingNumber": "123456789", "driveCount": 1, "shipDate": "2026-01-06"})
+    );
+    let mut both = v2;
+    both["properties"]["deliveryPackage"] = v1["properties"]["deliveryPackage"].clone();
+    let e = serde_json::from_value::<Record>(both).unwrap_err().to_string();
+    assert!(e.contains("properties.deliveryPackage") && e.contains("format version 2"), "{e}");
 }
 
 #[test]
@@ -905,12 +933,16 @@ fn arm_record_and_keys_refuse_an_unknown_format_version() {
     for (what, mut value) in
         [("record", serde_json::to_value(&record).unwrap()), ("keys", serde_json::to_value(&keys).unwrap())]
     {
-        value["formatVersion"] = json!(2);
+        value["formatVersion"] = json!(FORMAT_VERSION + 1);
         let e = match what {
             "record" => serde_json::from_value::<Record>(value).unwrap_err().to_string(),
             _ => serde_json::from_value::<BitLockerKeys>(value).unwrap_err().to_string(),
         };
-        assert!(e.contains("unsupported format version 2") && e.contains("knows version 1"), "{what}: {e}");
+        let refusal = format!(
+            "unsupported format version {}: this reader knows versions 1 to {FORMAT_VERSION}",
+            FORMAT_VERSION + 1
+        );
+        assert!(e.contains(&refusal), "{what}: {e}");
     }
     let mut value = serde_json::to_value(&record).unwrap();
     value.as_object_mut().unwrap().remove("formatVersion");
@@ -1060,7 +1092,11 @@ fn arm_service_serde_form_is_versioned_and_refuses_duplicates() {
         );
     }
     let value = serde_json::to_value(&service).unwrap();
-    assert!(serde_json::to_string(&service).unwrap().starts_with("{\"formatVersion\":1,"));
+    assert!(
+        serde_json::to_string(&service)
+            .unwrap()
+            .starts_with(&format!("{{\"formatVersion\":{FORMAT_VERSION},"))
+    );
     for record in value["records"].as_array().unwrap() {
         assert!(!record.to_string().contains(BITLOCKER_KEY));
     }
@@ -1079,9 +1115,9 @@ fn arm_service_serde_form_is_versioned_and_refuses_duplicates() {
     let e = serde_json::from_value::<Service>(recased).unwrap_err().to_string();
     assert!(e.contains("spelt"), "{e}");
     let mut version = value;
-    version["formatVersion"] = json!(2);
+    version["formatVersion"] = json!(FORMAT_VERSION + 1);
     let e = serde_json::from_value::<Service>(version).unwrap_err().to_string();
-    assert!(e.contains("unsupported format version 2"), "{e}");
+    assert!(e.contains("unsupported format version 3"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------

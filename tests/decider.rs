@@ -6,7 +6,8 @@ mod common;
 use common::{drives, name, t0};
 
 use import_export_lifecycle::{
-    Change, Command, Event, Job, JobState, JobType, Policy, Registry, SignedDuration, Timer, decider,
+    Change, Command, Event, FORMAT_VERSION, Job, JobState, JobType, PackageInfo, Policy, Registry,
+    SignedDuration, Timer, UpdateField, decider,
 };
 
 const DAY: SignedDuration = SignedDuration::from_secs(86_400);
@@ -297,7 +298,12 @@ fn r_policy_1_a_shorter_retention_never_makes_a_record_unreadable_nor_history_ru
         .result
         .unwrap();
     assert_eq!(job.as_ref().unwrap().state(), JobState::Completed);
-    let tags = Command::Update { job: name("job-1"), fields: vec![UpdateField::Tags], drives: vec![] };
+    let tags = Command::Update {
+        job: name("job-1"),
+        fields: vec![UpdateField::Tags],
+        drives: vec![],
+        delivery_package: None,
+    };
     let tagged = t0() + 47 * DAY;
     decider::execute(&mut job, &old, tagged, &tags).outcome.result.unwrap();
     let record = serde_json::to_vec(job.as_ref().unwrap()).unwrap();
@@ -341,7 +347,7 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
     use decider::ReadError;
     let job = created().unwrap();
     let written = serde_json::to_string(&job).unwrap();
-    assert!(written.starts_with(r#"{"formatVersion":1,"#));
+    assert!(written.starts_with(&format!(r#"{{"formatVersion":{FORMAT_VERSION},"#)));
     // Reordered: serde_json's map sorts keys, so formatVersion is no longer first.
     let value: serde_json::Value = serde_json::from_str(&written).unwrap();
     let reordered = serde_json::to_string(&value).unwrap();
@@ -349,14 +355,15 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
     assert_eq!(Job::read(reordered.as_bytes(), &name("job-1")).unwrap(), job);
     assert_eq!(Job::read(written.as_bytes(), &name("job-1")).unwrap(), job);
 
+    let newer = u64::from(FORMAT_VERSION) + 1;
     let mut v2 = value.clone();
-    v2["formatVersion"] = 2.into();
+    v2["formatVersion"] = newer.into();
     v2["aNewField"] = true.into();
     let v2 = serde_json::to_string(&v2).unwrap();
     assert!(v2.find("aNewField") < v2.find("formatVersion"), "the new field comes first");
     assert_eq!(
         Job::read(v2.as_bytes(), &name("job-1")),
-        Err(ReadError::UnsupportedVersion { found: 2, known: import_export_lifecycle::FORMAT_VERSION })
+        Err(ReadError::UnsupportedVersion { found: newer, known: FORMAT_VERSION })
     );
 
     let twice = written.replacen(
@@ -407,6 +414,39 @@ fn r_input_3_a_stored_record_of_format_version_1_still_reads() {
         tracking_number: Some("123456789".into()),
     };
     decider::execute(&mut job, &policy, t0() + DAY, &ship).outcome.result.unwrap();
+    assert_eq!(Some(&read), job.as_ref());
+    let mut compact: serde_json::Value = serde_json::from_str(fixture).unwrap();
+    compact["formatVersion"] = FORMAT_VERSION.into();
+    assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        compact,
+        "written back field for field, in the current version"
+    );
+}
+
+/// A stored job of format version 2 (kept in `tests/fixtures/job-format-2.json`): a job in
+/// `Creating` whose package the customer described before shipping, with its drive count and
+/// ship date, which version 1 could not hold. It reads as the commands that made it give.
+#[cfg(feature = "json")]
+#[test]
+fn r_input_3_a_stored_record_of_format_version_2_reads() {
+    let fixture = include_str!("fixtures/job-format-2.json");
+    let read = Job::read(fixture.as_bytes(), &name("job-1")).expect("a version-2 record reads");
+    let policy = Policy::default();
+    let mut job = created();
+    let package = PackageInfo {
+        carrier_name: Some("FedEx".into()),
+        tracking_number: Some("123456789".into()),
+        drive_count: Some(1),
+        ship_date: Some("2026-01-06".into()),
+    };
+    let update = Command::Update {
+        job: name("job-1"),
+        fields: vec![UpdateField::DeliveryPackage],
+        drives: vec![],
+        delivery_package: Some(package),
+    };
+    decider::execute(&mut job, &policy, t0() + DAY, &update).outcome.result.unwrap();
     assert_eq!(Some(&read), job.as_ref());
     let compact: serde_json::Value = serde_json::from_str(fixture).unwrap();
     assert_eq!(serde_json::to_value(&read).unwrap(), compact, "written back field for field");

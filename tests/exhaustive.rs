@@ -189,6 +189,7 @@ fn commands(shape: Shape, job: &JobName) -> Vec<Command> {
         job: job.clone(),
         fields: fields.to_vec(),
         drives,
+        delivery_package: None,
     };
     for field in UpdateField::iter() {
         let given = if field == UpdateField::DriveList { own.clone() } else { Vec::new() };
@@ -761,8 +762,17 @@ impl Explorer<'_> {
         // refused names the rule the refusal names.
         for field in UpdateField::iter() {
             let drives = if field == UpdateField::DriveList { self.shape.own_drives() } else { Vec::new() };
-            let answer =
-                base.decide(at, &Command::Update { job: name.clone(), fields: vec![field], drives }).result;
+            let answer = base
+                .decide(
+                    at,
+                    &Command::Update {
+                        job: name.clone(),
+                        fields: vec![field],
+                        drives,
+                        delivery_package: None,
+                    },
+                )
+                .result;
             let listed = caps.updatable_fields.contains(&field);
             let why = caps.refused_by.get(&field.to_string()).copied();
             let ok = match &answer {

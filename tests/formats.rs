@@ -67,44 +67,51 @@ fn every_stored_form_example_reads_back_and_writes_out_unchanged() {
 /// The job example with its `formatVersion` (written first) replaced by `version`, or removed.
 fn job_with_version(version: Option<&str>) -> String {
     let (_, json) = examples().into_iter().find(|(n, _)| n == "job").unwrap();
-    assert!(json.starts_with("{\n  \"formatVersion\": 1,"), "the job example starts with its format version");
+    let written = format!(r#""formatVersion": {FORMAT_VERSION},"#);
+    assert!(json.starts_with(&format!("{{\n  {written}")), "the job example starts with its format version");
     let replacement = version.map_or(String::new(), |v| format!(r#""formatVersion": {v},"#));
-    json.replacen(r#""formatVersion": 1,"#, &replacement, 1)
+    json.replacen(&written, &replacement, 1)
 }
 
 #[test]
 fn a_record_of_another_format_version_is_refused_with_an_error_that_says_so() {
-    assert_eq!(FORMAT_VERSION, 1);
-    let current: Job = serde_json::from_str(&job_with_version(Some("1"))).unwrap();
-    assert_eq!(serde_json::to_value(&current).unwrap()["formatVersion"], 1);
-    for newer in [2, 0, 99] {
+    assert_eq!(FORMAT_VERSION, 2);
+    for known in ["1", "2"] {
+        let read: Job = serde_json::from_str(&job_with_version(Some(known))).unwrap();
+        assert_eq!(
+            serde_json::to_value(&read).unwrap()["formatVersion"],
+            FORMAT_VERSION,
+            "written in the current version"
+        );
+    }
+    for other in [3, 0, 99] {
         let e =
-            serde_json::from_str::<Job>(&job_with_version(Some(&newer.to_string()))).unwrap_err().to_string();
+            serde_json::from_str::<Job>(&job_with_version(Some(&other.to_string()))).unwrap_err().to_string();
         assert!(
-            e.contains(&format!("unsupported format version {newer}: this reader knows version 1 only")),
+            e.contains(&format!("unsupported format version {other}: this reader knows versions 1 to 2")),
             "{e}"
         );
     }
     let e = serde_json::from_str::<Job>(&job_with_version(Some("-1"))).unwrap_err().to_string();
     assert!(e.contains("unsupported format version -1"), "{e}");
     let e = serde_json::from_str::<Job>(&job_with_version(Some(r#""1""#))).unwrap_err().to_string();
-    assert!(e.contains("expected format version 1"), "{e}");
+    assert!(e.contains("expected a format version from 1 to 2"), "{e}");
     let e = serde_json::from_str::<Job>(&job_with_version(None)).unwrap_err().to_string();
     assert!(e.contains("missing field `formatVersion`"), "{e}");
 }
 
 #[test]
 fn a_newer_record_with_a_field_this_reader_does_not_know_is_refused_by_its_version_first() {
-    let json = job_with_version(Some(r#"2, "futureField": true"#));
+    let json = job_with_version(Some(r#"3, "futureField": true"#));
     let e = serde_json::from_str::<Job>(&json).unwrap_err().to_string();
-    assert!(e.contains("unsupported format version 2"), "the version is checked first: {e}");
+    assert!(e.contains("unsupported format version 3"), "the version is checked first: {e}");
 }
 
 #[test]
 fn a_registry_of_another_format_version_is_refused() {
     let (_, json) = examples().into_iter().find(|(n, _)| n == "registry").unwrap();
     let e =
-        serde_json::from_str::<Registry>(&json.replacen(r#""formatVersion": 1"#, r#""formatVersion": 3"#, 1))
+        serde_json::from_str::<Registry>(&json.replacen(r#""formatVersion": 2"#, r#""formatVersion": 3"#, 1))
             .unwrap_err()
             .to_string();
     assert!(e.contains("unsupported format version 3"), "{e}");

@@ -425,9 +425,9 @@ fn r_input_3_forged_stored_jobs_are_refused_naming_what_is_wrong() {
             "at or after its own timer's deadline",
         ),
         (
-            "a deliveryPackage on a Creating job",
-            json!({"deliveryPackage": {"carrierName": "FedEx", "trackingNumber": "1"}}),
-            "a job in Creating has no deliveryPackage",
+            "a deliveryPackage that names nothing",
+            json!({"deliveryPackage": {}}),
+            "a deliveryPackage names at least one of its details",
         ),
     ];
     for (what, fields, phrase) in cases {

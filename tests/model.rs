@@ -432,7 +432,11 @@ fn ship(job: &mut MJob, at: Timestamp, carrier: Option<&'static str>) -> Result<
     let mut no = Checks::new(Operation::Ship);
     no.refuse_if(job.state != JobState::Creating, "InvalidStateTransition", Rule::Flow1);
     no.done()?;
-    let package = carrier.map(|c| PackageInfo { carrier_name: Some(c.to_string()), tracking_number: None });
+    let package = carrier.map(|c| PackageInfo {
+        carrier_name: Some(c.to_string()),
+        tracking_number: None,
+        ..PackageInfo::default()
+    });
     job.package = package.clone();
     enter(job, JobState::Shipping, at);
     job.updated = at;
@@ -492,6 +496,7 @@ fn update(
     Ok(Change::Updated {
         fields: fields.to_vec(),
         drives: if names_drives { drives.iter().map(|id| drive_id(id)).collect() } else { Vec::new() },
+        delivery_package: None,
     })
 }
 
@@ -766,9 +771,12 @@ impl Op {
                 carrier: carrier.map(str::to_string),
                 tracking_number: None,
             },
-            Op::Update { job, fields, drives } => {
-                Command::Update { job: job_name(job), fields: fields.clone(), drives: ids(drives) }
-            }
+            Op::Update { job, fields, drives } => Command::Update {
+                job: job_name(job),
+                fields: fields.clone(),
+                drives: ids(drives),
+                delivery_package: None,
+            },
             Op::Cancel { job } => Command::Cancel { job: job_name(job) },
             Op::Delete { job } => Command::Delete { job: job_name(job) },
             Op::PackageReceived { job, drives } => {

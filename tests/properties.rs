@@ -608,6 +608,7 @@ fn advance(registry: &Registry, j: J, pick: u8) -> Input {
             job,
             fields: vec![UpdateField::ReturnAddress, UpdateField::Tags],
             drives: vec![],
+            delivery_package: None,
         },
         JobState::Creating => Command::Ship {
             job,
@@ -690,7 +691,12 @@ fn resolve_op(registry: &Registry, op: &Op) -> Input {
                 .filter(|(i, _)| mask & (1 << i) != 0)
                 .map(|(_, f)| f)
                 .collect();
-            c(Command::Update { job: j.name(), fields, drives: ds.iter().map(|d| d.id()).collect() })
+            c(Command::Update {
+                job: j.name(),
+                fields,
+                drives: ds.iter().map(|d| d.id()).collect(),
+                delivery_package: None,
+            })
         }
         Op::Cancel(j) => c(Command::Cancel { job: j.name() }),
         Op::Delete(j) => c(Command::Delete { job: j.name() }),
@@ -786,9 +792,24 @@ fn every_command(job: &JobName) -> Vec<Command> {
     let d1 = D::D1.id();
     vec![
         Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::ReturnAddress], drives: vec![] },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: vec![] },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: vec![d1.clone()] },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::ReturnAddress],
+            drives: vec![],
+            delivery_package: None,
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::Tags],
+            drives: vec![],
+            delivery_package: None,
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::DriveList],
+            drives: vec![d1.clone()],
+            delivery_package: None,
+        },
         Command::Cancel { job: job.clone() },
         Command::Delete { job: job.clone() },
         Command::PackageReceived { job: job.clone(), drives: vec![d1.clone()] },

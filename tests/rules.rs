@@ -8,7 +8,8 @@ use common::{drive, name, t0};
 
 use import_export_lifecycle::{
     CancelWindow, Change, Command, DriveId, DriveState, Error, Event, JobName, JobState, JobType, Operation,
-    Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult, UpdateField,
+    PackageInfo, Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
+    UpdateField,
 };
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
@@ -97,7 +98,12 @@ impl World {
         self.run(Command::ShipBack { job: self.job.clone() })
     }
     fn update(&mut self, fields: &[UpdateField]) -> Result<Event, Error> {
-        self.run(Command::Update { job: self.job.clone(), fields: fields.to_vec(), drives: vec![] })
+        self.run(Command::Update {
+            job: self.job.clone(),
+            fields: fields.to_vec(),
+            drives: vec![],
+            delivery_package: None,
+        })
     }
 
     fn state(&self) -> JobState {
@@ -685,8 +691,18 @@ fn every_command(job: &JobName) -> Vec<Command> {
         Command::Ship { job: job.clone(), carrier: None, tracking_number: None },
         Command::Cancel { job: job.clone() },
         Command::Delete { job: job.clone() },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::ReturnAddress], drives: vec![] },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: vec![drive("D1")] },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::ReturnAddress],
+            drives: vec![],
+            delivery_package: None,
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::DriveList],
+            drives: vec![drive("D1")],
+            delivery_package: None,
+        },
         Command::PackageReceived { job: job.clone(), drives: vec![drive("D1")] },
         Command::StartTransfer { job: job.clone(), drive: drive("D1") },
         Command::Progress { job: job.clone(), drive: drive("D1"), bytes: 1 },
@@ -1176,7 +1192,8 @@ fn field_changes_exactly_in(field: UpdateField, accepting: &[JobState], rule: Ru
     for state in ALL_STATES {
         let mut w = World::to(state);
         let drives = if field == UpdateField::DriveList { vec![drive("D1")] } else { vec![] };
-        let command = Command::Update { job: w.job.clone(), fields: vec![field], drives };
+        let command =
+            Command::Update { job: w.job.clone(), fields: vec![field], drives, delivery_package: None };
         if accepting.contains(&state) {
             let event = w.ok(command);
             assert!(matches!(event.change, Change::Updated { .. }), "{field} in {state}: {event:?}");
@@ -1209,6 +1226,51 @@ fn r_update_2_the_delivery_package_changes_only_in_creating_and_shipping() {
     );
 }
 
+/// The job holds the package's description an update gives, whole; a shipment lays the carrier
+/// and tracking number it names over it; a description without its field, or naming nothing,
+/// is refused and changes nothing (World::err checks).
+#[test]
+fn r_update_2_the_job_holds_the_package_an_update_describes() {
+    let mut w = World::import();
+    let job = w.job.clone();
+    let package = |carrier: &str, count: Option<i64>| PackageInfo {
+        carrier_name: Some(carrier.into()),
+        tracking_number: Some("1Z".into()),
+        drive_count: count,
+        ship_date: Some("2026-01-06".into()),
+    };
+    let describe = |fields: Vec<UpdateField>, given: Option<PackageInfo>| Command::Update {
+        job: job.clone(),
+        fields,
+        drives: vec![],
+        delivery_package: given,
+    };
+    let held = |w: &World| w.registry.peek("job-1").unwrap().delivery_package().cloned();
+    w.ok(describe(vec![UpdateField::DeliveryPackage], Some(package("FedEx", Some(3)))));
+    assert_eq!(held(&w), Some(package("FedEx", Some(3))));
+    // A new description replaces the old one whole.
+    w.ok(describe(vec![UpdateField::DeliveryPackage], Some(package("DHL", None))));
+    assert_eq!(held(&w), Some(package("DHL", None)));
+    // Naming the field without a description (a command log of format version 1) keeps it.
+    w.ok(describe(vec![UpdateField::DeliveryPackage], None));
+    assert_eq!(held(&w), Some(package("DHL", None)));
+    // Refused, each changing nothing.
+    let e = w.err(describe(vec![UpdateField::Tags], Some(package("UPS", None))));
+    assert!(
+        matches!(e, Error::InvalidRequest { problem: Problem::PackageWithoutDeliveryPackage, .. }),
+        "{e}"
+    );
+    assert_eq!(e.rule(), Rule::Update2);
+    let e = w.err(describe(vec![UpdateField::DeliveryPackage], Some(PackageInfo::default())));
+    assert!(matches!(e, Error::InvalidRequest { problem: Problem::EmptyPackage, .. }), "{e}");
+    // The shipment names a carrier: it replaces the held one, the rest of the description stays.
+    let shipped =
+        w.ok(Command::Ship { job: job.clone(), carrier: Some("UPS".into()), tracking_number: None });
+    let expected = PackageInfo { carrier_name: Some("UPS".into()), ..package("DHL", None) };
+    assert_eq!(shipped.change, Change::Shipped { delivery_package: Some(expected.clone()) });
+    assert_eq!(held(&w), Some(expected));
+}
+
 #[test]
 fn r_update_3_log_level_and_backup_drive_manifest_change_before_any_copy_starts() {
     let before_copy = [JobState::Creating, JobState::Shipping, JobState::Received];
@@ -1225,12 +1287,17 @@ fn r_update_4_the_drive_list_is_replaced_only_on_an_import_job_in_creating_with_
         job: job.clone(),
         fields: vec![UpdateField::DriveList],
         drives,
+        delivery_package: None,
     };
     // The new list replaces the old one, in its order, every drive Specified.
     let event = w.ok(replace(vec![drive("D9"), drive("D1")]));
     assert_eq!(
         event.change,
-        Change::Updated { fields: vec![UpdateField::DriveList], drives: vec![drive("D9"), drive("D1")] }
+        Change::Updated {
+            fields: vec![UpdateField::DriveList],
+            drives: vec![drive("D9"), drive("D1")],
+            delivery_package: None
+        }
     );
     let ids: Vec<&str> =
         w.registry.peek("job-1").unwrap().drive_list().iter().map(|d| d.drive_id.as_str()).collect();
@@ -1243,8 +1310,12 @@ fn r_update_4_the_drive_list_is_replaced_only_on_an_import_job_in_creating_with_
     let eleven = (1..=11).map(|i| drive(&format!("N{i}"))).collect();
     assert_eq!(code(w.err(replace(eleven))), ("InvalidRequest", Rule::Input1));
     // Drives given without naming driveList.
-    let stray =
-        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: vec![drive("D1")] };
+    let stray = Command::Update {
+        job: job.clone(),
+        fields: vec![UpdateField::Tags],
+        drives: vec![drive("D1")],
+        delivery_package: None,
+    };
     assert!(matches!(w.err(stray), Error::InvalidRequest { problem: Problem::DrivesWithoutDriveList, .. }));
     // An export job names no drives: the datacenter adds those it receives.
     let mut export = World::new(Policy::default());
@@ -1274,6 +1345,7 @@ fn r_update_6_an_update_names_its_fields_once_and_is_all_or_nothing() {
         job: w.job.clone(),
         fields: vec![UpdateField::Tags, UpdateField::ReturnAddress, UpdateField::LogLevel],
         drives: vec![],
+        delivery_package: None,
     });
     assert!(
         matches!(e, Error::UpdateNotAllowed { field: UpdateField::ReturnAddress, rule: Rule::Update1, .. }),
@@ -1290,7 +1362,7 @@ fn r_update_6_an_update_names_its_fields_once_and_is_all_or_nothing() {
     );
     // No field, or a field twice: a malformed request.
     for fields in [vec![], vec![UpdateField::Tags, UpdateField::Tags]] {
-        let e = w.err(Command::Update { job: w.job.clone(), fields, drives: vec![] });
+        let e = w.err(Command::Update { job: w.job.clone(), fields, drives: vec![], delivery_package: None });
         assert_eq!((e.code(), e.rule()), ("InvalidRequest", Rule::Update6));
     }
     // Accepted with every field allowed; the job's state, drives and flags do not change.
@@ -1298,7 +1370,7 @@ fn r_update_6_an_update_names_its_fields_once_and_is_all_or_nothing() {
     let before = w.registry.peek("job-1").unwrap().clone();
     let fields = vec![UpdateField::ReturnAddress, UpdateField::LogLevel, UpdateField::Tags];
     let event = w.update(&fields).unwrap();
-    assert_eq!(event.change, Change::Updated { fields, drives: vec![] });
+    assert_eq!(event.change, Change::Updated { fields, drives: vec![], delivery_package: None });
     let after = w.registry.peek("job-1").unwrap();
     assert_eq!(
         (after.state(), after.drive_list(), after.stages()),
@@ -1357,7 +1429,12 @@ fn r_update_8_capabilities_say_which_fields_may_change_and_the_rule_refusing_eac
         for field in <UpdateField as strum::IntoEnumIterator>::iter() {
             let mut trial = World { registry: w.registry.clone(), now: w.now, job: w.job.clone() };
             let drives = if field == UpdateField::DriveList { vec![drive("D1")] } else { vec![] };
-            let answer = trial.run(Command::Update { job: w.job.clone(), fields: vec![field], drives });
+            let answer = trial.run(Command::Update {
+                job: w.job.clone(),
+                fields: vec![field],
+                drives,
+                delivery_package: None,
+            });
             assert_eq!(caps.updatable_fields.contains(&field), answer.is_ok(), "{field} in {state}");
             assert_eq!(
                 caps.refused_by.get(&field.to_string()).copied(),
@@ -1519,7 +1596,12 @@ fn r_event_1_updates_and_the_operators_close_replay_from_their_events() {
     };
     let create = Command::Create { job: job.clone(), job_type: JobType::Import, drives: vec![drive("D1")] };
     run(&mut registry, &mut log, t0(), create);
-    let update = |fields: Vec<UpdateField>, drives| Command::Update { job: job.clone(), fields, drives };
+    let update = |fields: Vec<UpdateField>, drives| Command::Update {
+        job: job.clone(),
+        fields,
+        drives,
+        delivery_package: None,
+    };
     run(&mut registry, &mut log, t0() + DAY, update(vec![UpdateField::DriveList], vec![drive("D2")]));
     run(
         &mut registry,
@@ -1543,7 +1625,11 @@ fn r_event_1_updates_and_the_operators_close_replay_from_their_events() {
     let wrong = Event {
         at: t0() + 3 * DAY,
         job: job.clone(),
-        change: Change::Updated { fields: vec![UpdateField::DriveList], drives: vec![drive("D1")] },
+        change: Change::Updated {
+            fields: vec![UpdateField::DriveList],
+            drives: vec![drive("D1")],
+            delivery_package: None,
+        },
     };
     assert!(forged.apply(&wrong).is_err());
     assert_eq!(forged, before);

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 
 use import_export_lifecycle::scenarios::{Effect, Input, explore};
 use import_export_lifecycle::{
-    CancelWindow, Change, Command, DriveId, Error, Event, Job, JobName, JobState, JobType, Operation, Policy,
-    Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
+    CancelWindow, Change, Command, DriveId, Error, Event, Job, JobName, JobState, JobType, Operation,
+    PackageInfo, Policy, Problem, Registry, Rule, SignedDuration, Timestamp, TransferResult, UpdateField,
 };
 use strum::IntoEnumIterator;
 
@@ -190,9 +190,11 @@ fn problem_variant(p: &Problem) -> usize {
         Problem::DuplicateUpdateField { .. } => 13,
         Problem::DrivesWithoutDriveList => 14,
         Problem::ShipNeeds { .. } => 15,
+        Problem::PackageWithoutDeliveryPackage => 16,
+        Problem::EmptyPackage => 17,
     }
 }
-const PROBLEM_VARIANTS: usize = 16;
+const PROBLEM_VARIANTS: usize = 18;
 
 /// The job's state an error names, if it names one.
 fn error_state(e: &Error) -> Option<JobState> {
@@ -225,23 +227,55 @@ fn commands(job: &JobName, job_type: JobType, ids: &[DriveId]) -> Vec<Command> {
             job: job.clone(),
             drives: (1..=11).map(|i| drive(&format!("P{i}"))).collect(),
         },
-        Command::Update { job: job.clone(), fields: Vec::new(), drives: Vec::new() },
+        Command::Update { job: job.clone(), fields: Vec::new(), drives: Vec::new(), delivery_package: None },
         Command::Update {
             job: job.clone(),
             fields: vec![UpdateField::Tags, UpdateField::Tags],
             drives: Vec::new(),
+            delivery_package: None,
         },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::Tags], drives: ids.to_vec() },
-        Command::Update { job: job.clone(), fields: vec![UpdateField::DriveList], drives: Vec::new() },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::Tags],
+            drives: ids.to_vec(),
+            delivery_package: None,
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::DriveList],
+            drives: Vec::new(),
+            delivery_package: None,
+        },
         Command::Update {
             job: job.clone(),
             fields: vec![UpdateField::DriveList],
             drives: vec![ids[0].clone(), ids[0].clone()],
+            delivery_package: None,
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::Tags],
+            drives: Vec::new(),
+            delivery_package: Some(PackageInfo {
+                carrier_name: Some("FedEx".into()),
+                ..PackageInfo::default()
+            }),
+        },
+        Command::Update {
+            job: job.clone(),
+            fields: vec![UpdateField::DeliveryPackage],
+            drives: Vec::new(),
+            delivery_package: Some(PackageInfo::default()),
         },
     ];
     for field in UpdateField::iter() {
         let given = if field == UpdateField::DriveList { ids.to_vec() } else { Vec::new() };
-        out.push(Command::Update { job: job.clone(), fields: vec![field], drives: given });
+        out.push(Command::Update {
+            job: job.clone(),
+            fields: vec![field],
+            drives: given,
+            delivery_package: None,
+        });
     }
     for id in ids.iter().chain(std::iter::once(&drive("X9"))) {
         out.push(Command::StartTransfer { job: job.clone(), drive: id.clone() });

@@ -319,7 +319,7 @@ fn a_row_the_rules_could_never_produce_is_refused_naming_it() {
         drive["state"] = json!("NeverReceived");
     }
     let forged = serde_json::to_string(&record).unwrap();
-    assert!(forged.starts_with(r#"{"formatVersion":1"#), "the version stays first: {forged}");
+    assert!(forged.starts_with(r#"{"formatVersion":2"#), "the version stays first: {forged}");
     conn.execute("UPDATE jobs SET record = ?1 WHERE name = 'forged'", [&forged]).unwrap();
     drop(conn);
     let emu = start(&emu.db, &["--clock", "virtual"]);

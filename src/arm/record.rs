@@ -2,16 +2,17 @@
 //! kept apart, in [`BitLockerKeys`], for a host to store elsewhere (a vault).
 //!
 //! A [`Record`] holds the core [`Job`] and what ARM knows of it besides: its scope (subscription
-//! and resource group), location, tags, the properties the customer gave (addresses, carrier
-//! account, delivery package, log level, storage account, encryption key, the drives' manifest
-//! fields) and who created and last changed it (`systemData`). Only
+//! and resource group), location, tags, the properties the customer gave that the lifecycle
+//! does not hold (addresses, carrier account, log level, storage account, encryption key, the
+//! drives' manifest fields; the delivery package is the core job's) and who created and last
+//! changed it (`systemData`). Only
 //! [`handle_job`](super::handle_job) and its siblings make or change one, so the core job and its
 //! ARM details never drift apart.
 //!
 //! Stored form (JSON), `formatVersion` first:
 //!
 //! ```json
-//! {"formatVersion": 1,
+//! {"formatVersion": 2,
 //!  "scope": {"subscription": "s", "resourceGroup": "rg"},
 //!  "job": { …the core job's JSON… },
 //!  "location": "West US", "tags": {"team": "data"},
@@ -20,7 +21,8 @@
 //! ```
 //!
 //! A reader refuses a `formatVersion` it does not know (the crate's [`FormatVersion`]) rather
-//! than misread it, and refuses unknown fields. The record never holds a BitLocker key: its
+//! than misread it, and refuses unknown fields. A record of version 1 kept the delivery package
+//! in `properties.deliveryPackage` as well as in the job; reading one moves it into the job. The record never holds a BitLocker key: its
 //! form has no field for one.
 
 use std::collections::BTreeMap;
@@ -34,8 +36,8 @@ use super::types::{
     DriveStatus, EncryptionKeyDetails, Export, JobDetails, JobResponse, PackageInformation, ReturnAddress,
     ReturnShipping, SystemData,
 };
-use crate::model::format::FormatVersion;
-use crate::model::job::Job;
+use crate::model::format::{FormatVersion, ReadVersion};
+use crate::model::job::{Job, PackageInfo};
 use crate::model::name::{DriveId, JobName};
 use crate::model::policy::Policy;
 use crate::model::state::DriveState;
@@ -76,9 +78,6 @@ pub struct CustomerProperties {
     /// The customer's carrier account for the return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_shipping: Option<ReturnShipping>,
-    /// The package the customer sent, as they described it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_package: Option<PackageInformation>,
     /// The blob container for the job's logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics_path: Option<String>,
@@ -97,6 +96,11 @@ pub struct CustomerProperties {
     /// The drives' manifest details, by drive.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drive_list: Vec<DriveDetails>,
+    /// The package as a record of format version 1 kept it, beside the job: read, moved into
+    /// the job when the record is read, never written. The job holds the package
+    /// ([`Job::delivery_package`]).
+    #[serde(default, rename = "deliveryPackage", skip_serializing)]
+    pub(crate) delivery_package_v1: Option<PackageInformation>,
 }
 
 /// Who created the job and who changed it last, for `systemData` (the instants are the job's
@@ -132,7 +136,7 @@ pub struct Record {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 struct RecordRepr {
-    format_version: FormatVersion,
+    format_version: ReadVersion,
     scope: Scope,
     job: Job,
     location: String,
@@ -147,8 +151,24 @@ crate::wire::strict::strict_deserialize!(RecordRepr);
 
 impl TryFrom<RecordRepr> for Record {
     type Error = String;
-    fn try_from(r: RecordRepr) -> Result<Record, String> {
+    fn try_from(mut r: RecordRepr) -> Result<Record, String> {
         r.scope.check().map_err(|e| format!("scope: {e}"))?;
+        // Format version 1 kept the package the customer described beside the job; the job
+        // holds it from version 2 on. The customer's description was what the job showed.
+        match (r.format_version, r.properties.delivery_package_v1.take()) {
+            (_, None) => {}
+            (ReadVersion(1), Some(package)) => {
+                let package = package_info(&package);
+                if !package.is_empty() {
+                    r.job.delivery_package = Some(Box::new(package));
+                }
+            }
+            (ReadVersion(_), Some(_)) => {
+                return Err("properties.deliveryPackage: a record of format version 2 or later keeps \
+                            the package in its job (job.deliveryPackage)"
+                    .to_string());
+            }
+        }
         for (i, drive) in r.properties.drive_list.iter().enumerate() {
             if r.job.drive(drive.drive_id.as_str()).is_none() {
                 return Err(format!(
@@ -161,7 +181,7 @@ impl TryFrom<RecordRepr> for Record {
             }
         }
         Ok(Record {
-            format_version: r.format_version,
+            format_version: FormatVersion,
             scope: r.scope,
             job: r.job,
             location: r.location,
@@ -300,12 +320,11 @@ impl Record {
             last_modified_by_type: modified_by.map(|c| c.kind.clone()),
             last_modified_at: Some(job.updated_at().to_string()),
         };
-        let delivery_package = given.delivery_package.clone().or_else(|| {
-            job.delivery_package().map(|p| PackageInformation {
-                carrier_name: p.carrier_name.clone(),
-                tracking_number: p.tracking_number.clone(),
-                ..PackageInformation::default()
-            })
+        let delivery_package = job.delivery_package().map(|p| PackageInformation {
+            carrier_name: p.carrier_name.clone(),
+            tracking_number: p.tracking_number.clone(),
+            drive_count: p.drive_count,
+            ship_date: p.ship_date.clone(),
         });
         JobResponse {
             id: Some(format!("{}/providers/Microsoft.ImportExport/jobs/{}", self.scope, job.name())),
@@ -334,6 +353,16 @@ impl Record {
             system_data: Some(system_data),
             identity: Some(config.identity.clone()),
         }
+    }
+}
+
+/// The package a customer described on the wire, as the core job holds it.
+pub(crate) fn package_info(package: &PackageInformation) -> PackageInfo {
+    PackageInfo {
+        carrier_name: package.carrier_name.clone(),
+        tracking_number: package.tracking_number.clone(),
+        drive_count: package.drive_count,
+        ship_date: package.ship_date.clone(),
     }
 }
 

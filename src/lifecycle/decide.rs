@@ -8,7 +8,7 @@ use crate::lifecycle::rules::{self, Act};
 use crate::model::command::Command;
 use crate::model::error::{Error, Operation, Problem};
 use crate::model::event::{Change, Event};
-use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::job::{Job, MAX_DRIVES, PackageInfo};
 use crate::model::name::DriveId;
 use crate::model::policy::Policy;
 use crate::model::rule::Rule;
@@ -61,9 +61,25 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
         Command::Create { .. } => Err(Error::JobAlreadyExists { job: job.name.clone(), state: job.state }),
         Command::Ship { carrier, tracking_number, .. } => {
             rules::may(job, policy, Act::Ship).map_err(refuse)?;
-            Ok(Change::Shipped { delivery_package: Command::package_info(carrier, tracking_number) })
+            // The package the job ships with: the one it holds, with the details the shipment
+            // names laid over it.
+            let held = job.delivery_package.as_deref();
+            let delivery_package = match Command::package_info(carrier, tracking_number) {
+                None => held.cloned(),
+                Some(given) => {
+                    let held = held.cloned().unwrap_or_default();
+                    Some(PackageInfo {
+                        carrier_name: given.carrier_name.or(held.carrier_name),
+                        tracking_number: given.tracking_number.or(held.tracking_number),
+                        ..held
+                    })
+                }
+            };
+            Ok(Change::Shipped { delivery_package })
         }
-        Command::Update { fields, drives, .. } => update(job, policy, operation, fields, drives),
+        Command::Update { fields, drives, delivery_package, .. } => {
+            update(job, policy, operation, fields, drives, delivery_package.as_ref())
+        }
         Command::Cancel { .. } => {
             rules::may(job, policy, Act::Cancel).map_err(|rule| Error::CancelNotAllowed {
                 job: job.name.clone(),
@@ -153,6 +169,7 @@ fn update(
     operation: Operation,
     fields: &[UpdateField],
     drives: &[DriveId],
+    delivery_package: Option<&PackageInfo>,
 ) -> Result<Change, Error> {
     if fields.is_empty() {
         return Err(invalid(operation, Problem::NoUpdateField));
@@ -179,7 +196,19 @@ fn update(
     } else if !drives.is_empty() {
         return Err(invalid(operation, Problem::DrivesWithoutDriveList));
     }
-    Ok(Change::Updated { fields: fields.to_vec(), drives: drives.to_vec() })
+    match delivery_package {
+        // R-UPDATE-2: the package's new description comes with the field that names it.
+        Some(_) if !fields.contains(&UpdateField::DeliveryPackage) => {
+            return Err(invalid(operation, Problem::PackageWithoutDeliveryPackage));
+        }
+        Some(package) if package.is_empty() => return Err(invalid(operation, Problem::EmptyPackage)),
+        Some(_) | None => {}
+    }
+    Ok(Change::Updated {
+        fields: fields.to_vec(),
+        drives: drives.to_vec(),
+        delivery_package: delivery_package.cloned(),
+    })
 }
 
 fn drive_states(job: &Job) -> impl Iterator<Item = DriveState> + '_ {

@@ -87,14 +87,19 @@ impl Job {
             Change::Created { .. } | Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => {
                 None
             }
-            Change::Updated { fields, drives } => {
+            Change::Updated { fields, drives, delivery_package } => {
                 if fields.contains(&UpdateField::DriveList) {
                     self.drive_list = specified(drives);
+                }
+                if let Some(package) = delivery_package {
+                    self.delivery_package = Some(Box::new(package.clone()));
                 }
                 None
             }
             Change::Shipped { delivery_package } => {
-                self.delivery_package = delivery_package.clone().map(Box::new);
+                if let Some(package) = delivery_package {
+                    self.delivery_package = Some(Box::new(package.clone()));
+                }
                 Some(JobState::Shipping)
             }
             Change::CancelRequested { state } => {

@@ -2,7 +2,7 @@
 //! jobs, so that checking one against the other means something.
 
 use crate::lifecycle::rules;
-use crate::model::job::{Job, MAX_DRIVES};
+use crate::model::job::{Job, MAX_DRIVES, PackageInfo};
 use crate::model::policy::Policy;
 
 use crate::model::state::{DriveState, JobState, JobType};
@@ -41,14 +41,8 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
     if !(first_ok && last_ok && forward) {
         return fail(STAGES_BROKEN);
     }
-    match &job.delivery_package {
-        Some(_) if job.state == JobState::Creating => {
-            return fail("a job in Creating has no deliveryPackage: it is given when the job ships");
-        }
-        Some(p) if p.carrier_name.is_none() && p.tracking_number.is_none() => {
-            return fail("a deliveryPackage names a carrier or a tracking number");
-        }
-        Some(_) | None => {}
+    if job.delivery_package.as_deref().is_some_and(PackageInfo::is_empty) {
+        return fail("a deliveryPackage names at least one of its details");
     }
     let count = |pred: fn(DriveState) -> bool| drives.iter().filter(|d| pred(d.state)).count();
     let all = |pred: fn(DriveState) -> bool| count(pred) == drives.len();
@@ -113,9 +107,7 @@ pub(crate) fn check(job: &Job) -> Result<(), String> {
             if job.cancel_requested {
                 // Cancelled in Creating (nothing ever shipped), cancelled while its package never
                 // came (R-TIMER-2), or shipped back from Packaging (R-CANCEL-8); always Completed.
-                let in_creating = all(|s| s == DriveState::Specified)
-                    && !job.package_overdue
-                    && job.delivery_package.is_none();
+                let in_creating = all(|s| s == DriveState::Specified) && !job.package_overdue;
                 job.state == JobState::Completed && (in_creating || never_came || shipped_back)
             } else if job.state == JobState::Completed {
                 // Every drive came, copied cleanly and went back (R-FLOW-6).

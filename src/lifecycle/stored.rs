@@ -4,9 +4,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "json")]
-use crate::model::format::FORMAT_VERSION;
 use crate::model::format::FormatVersion;
+#[cfg(feature = "json")]
+use crate::model::format::{FORMAT_VERSION, is_known};
 use crate::model::job::{Drive, Job, PackageInfo, Stage};
 use crate::model::name::JobName;
 use crate::model::state::{JobState, JobType};
@@ -141,11 +141,11 @@ pub enum ReadError {
     },
     /// The record carries a `formatVersion` this crate does not read, wherever the key is in
     /// the object (a store such as PostgreSQL's `jsonb` reorders keys).
-    #[error("unsupported format version {found}: this reader knows version {known}")]
+    #[error("{}", crate::model::format::unsupported(found))]
     UnsupportedVersion {
         /// The version the record carries.
         found: u64,
-        /// The version this crate reads.
+        /// The newest version this crate reads (it reads every version from 1 to this one).
         known: u32,
     },
     /// The record is not a job's JSON: not JSON, a key given twice, a field missing, unknown or
@@ -205,7 +205,7 @@ impl Job {
         match value.get("formatVersion") {
             None => return Err(malformed(".".to_string(), "missing field `formatVersion`".to_string())),
             Some(version) => match version.as_u64() {
-                Some(found) if found == u64::from(FORMAT_VERSION) => {}
+                Some(found) if is_known(found) => {}
                 Some(found) => return Err(ReadError::UnsupportedVersion { found, known: FORMAT_VERSION }),
                 None => {
                     return Err(malformed(

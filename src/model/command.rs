@@ -57,6 +57,12 @@ pub enum Command {
         /// the old one, with the checks of `create` (R-UPDATE-4).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         drives: Vec<DriveId>,
+        /// The package's new description, when `fields` holds `deliveryPackage` (and only then;
+        /// R-UPDATE-2): it replaces the one the job holds. A command that names
+        /// `deliveryPackage` without one (as command logs of format version 1 do) leaves the
+        /// job's package as it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_package: Option<PackageInfo>,
     },
     /// Customer: cancel the job (Update Job Properties with `cancelRequested: true`), carried
     /// out on a best-effort basis (R-CANCEL-1 to R-CANCEL-9).
@@ -151,7 +157,11 @@ impl Command {
         if carrier.is_none() && tracking_number.is_none() {
             None
         } else {
-            Some(PackageInfo { carrier_name: carrier.clone(), tracking_number: tracking_number.clone() })
+            Some(PackageInfo {
+                carrier_name: carrier.clone(),
+                tracking_number: tracking_number.clone(),
+                ..PackageInfo::default()
+            })
         }
     }
 }
@@ -163,7 +173,7 @@ pub(crate) fn fields_of(op: &str) -> Option<&'static [(&'static str, bool)]> {
     Some(match op {
         "create" => &[("job", true), ("type", true), ("drives", false)],
         "ship" => &[("job", true), ("carrier", false), ("trackingNumber", false)],
-        "update" => &[("job", true), ("fields", true), ("drives", false)],
+        "update" => &[("job", true), ("fields", true), ("drives", false), ("deliveryPackage", false)],
         "cancel" | "delete" | "get" | "shipBack" => &[("job", true)],
         "list" => &[],
         "packageReceived" => &[("job", true), ("drives", true)],

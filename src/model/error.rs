@@ -307,6 +307,16 @@ pub enum Problem {
     /// An update gives drives without naming `driveList` among its fields (R-UPDATE-4).
     #[error("the update gives drives but does not name driveList among its fields")]
     DrivesWithoutDriveList,
+    /// An update gives a package's description but does not name `deliveryPackage` among its
+    /// fields (R-UPDATE-2).
+    #[error("the update gives a package but does not name deliveryPackage among its fields")]
+    PackageWithoutDeliveryPackage,
+    /// An update gives a package that names none of its details: no carrier, tracking number,
+    /// drive count or ship date (R-UPDATE-2).
+    #[error(
+        "the package names none of its details: a carrier, a tracking number, a drive count or a ship date"
+    )]
+    EmptyPackage,
     /// A recorded event is not what the rules decide in the state it is applied to (R-EVENT-1).
     #[error("the event does not follow from the registry's state: the rules decide otherwise")]
     EventDoesNotFollow,
@@ -327,12 +337,13 @@ pub enum Problem {
 impl Problem {
     /// The rule a request with this problem breaks: R-EVENT-1 for a recorded event that does not
     /// follow, R-UPDATE-6 for an update's list of fields, R-UPDATE-4 for drives given without
-    /// `driveList`, R-FLOW-8 for a shipment whose details are missing, R-INPUT-1 for every other malformed input.
+    /// `driveList`, R-UPDATE-2 for a package given without `deliveryPackage` or naming nothing, R-FLOW-8 for a shipment whose details are missing, R-INPUT-1 for every other malformed input.
     pub fn rule(&self) -> Rule {
         match self {
             Problem::EventDoesNotFollow => Rule::Event1,
             Problem::NoUpdateField | Problem::DuplicateUpdateField { .. } => Rule::Update6,
             Problem::DrivesWithoutDriveList => Rule::Update4,
+            Problem::PackageWithoutDeliveryPackage | Problem::EmptyPackage => Rule::Update2,
             Problem::ShipNeeds { .. } => Rule::Flow8,
             Problem::EmptyJobName
             | Problem::JobNameTooLong { .. }

@@ -59,6 +59,10 @@ pub enum Change {
         /// The new drive list, when `fields` holds `driveList`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         drives: Vec<DriveId>,
+        /// The package's new description, when `fields` holds `deliveryPackage` and the update
+        /// gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_package: Option<PackageInfo>,
     },
     /// A cancel was accepted; `cancelRequested` is now `true`.
     CancelRequested {
@@ -167,9 +171,12 @@ impl Event {
                 let package = delivery_package.clone().unwrap_or_default();
                 Command::Ship { job, carrier: package.carrier_name, tracking_number: package.tracking_number }
             }
-            Change::Updated { fields, drives } => {
-                Command::Update { job, fields: fields.clone(), drives: drives.clone() }
-            }
+            Change::Updated { fields, drives, delivery_package } => Command::Update {
+                job,
+                fields: fields.clone(),
+                drives: drives.clone(),
+                delivery_package: delivery_package.clone(),
+            },
             Change::CancelRequested { .. } => Command::Cancel { job },
             Change::Deleted => Command::Delete { job },
             Change::PackageReceived { drives, .. } => {

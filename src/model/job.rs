@@ -23,7 +23,12 @@ pub struct Drive {
     pub bytes_succeeded: u64,
 }
 
-/// The carrier and tracking number of the package the customer sent (`deliveryPackage`).
+/// The package the customer sends the drives in (`deliveryPackage`), as they described it: its
+/// carrier and tracking number and, if they said, how many drives it holds and when it left.
+/// The customer gives it when the job is created, by an update (R-UPDATE-2) or with the
+/// shipment (R-FLOW-1); the job holds the latest description, and the service needs one to
+/// mark the job `Shipping` through *Update Job* (R-FLOW-8). A package the job holds names at
+/// least one of these details.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 pub struct PackageInfo {
@@ -33,6 +38,23 @@ pub struct PackageInfo {
     /// The carrier's tracking number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+    /// How many drives the package holds, as the customer said (the service's `int64`; the
+    /// drives themselves are the job's `driveList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive_count: Option<i64>,
+    /// When the package was shipped, as the customer wrote it (the service takes any string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_date: Option<String>,
+}
+
+impl PackageInfo {
+    /// The package names none of its details: the job holds no such package.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.carrier_name.is_none()
+            && self.tracking_number.is_none()
+            && self.drive_count.is_none()
+            && self.ship_date.is_none()
+    }
 }
 
 crate::wire::strict::strict_serde!(PackageInfo);

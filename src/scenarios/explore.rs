@@ -124,7 +124,12 @@ fn commands(job: &Job, export_drives: &[DriveId]) -> Vec<Command> {
     // replaced by the job's own drives (an export job's by its package's).
     for field in UpdateField::iter() {
         let given = if field == UpdateField::DriveList { drives.clone() } else { Vec::new() };
-        out.push(Command::Update { job: name.clone(), fields: vec![field], drives: given });
+        out.push(Command::Update {
+            job: name.clone(),
+            fields: vec![field],
+            drives: given,
+            delivery_package: None,
+        });
     }
     for package in subsets(&drives) {
         out.push(Command::PackageReceived { job: name.clone(), drives: package });

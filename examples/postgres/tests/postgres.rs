@@ -595,34 +595,34 @@ fn a_jsonb_column_would_reorder_the_record_and_hide_its_version() {
     let mut sql = db.sql();
     accept(&mut store, t("2026-01-05T09:00:00Z"), &create(&name("job-1")));
     let (_, _, record) = raw_row(&mut sql, "job-1").expect("row");
-    assert!(record.starts_with("{\"formatVersion\":1,"), "the crate writes the version first: {record}");
+    assert!(record.starts_with("{\"formatVersion\":2,"), "the crate writes the version first: {record}");
     let mut through_jsonb = |text: &str| -> String {
         sql.query_one("SELECT ($1::text)::jsonb::text", &[&text]).expect("jsonb").get(0)
     };
     let reordered = through_jsonb(&record);
     assert!(!reordered.starts_with("{\"formatVersion\""), "jsonb moves the version: {reordered}");
 
-    // A record from a newer crate: version 2, with a field version 1 does not know.
-    let newer = record.replacen("{\"formatVersion\":1,", "{\"formatVersion\":2,", 1).replacen(
+    // A record from a newer crate: version 3, with a field version 2 does not know.
+    let newer = record.replacen("{\"formatVersion\":2,", "{\"formatVersion\":3,", 1).replacen(
         '}',
         ",\"tags\":{}}",
         1,
     );
-    let as_text = lifecycle::decode(&newer, "job-1").expect_err("version 2 is refused");
-    assert!(as_text.contains("unsupported format version 2"), "{as_text}");
+    let as_text = lifecycle::decode(&newer, "job-1").expect_err("version 3 is refused");
+    assert!(as_text.contains("unsupported format version 3"), "{as_text}");
     let as_jsonb = lifecycle::decode(&through_jsonb(&newer), "job-1").expect_err("refused too");
     assert!(
-        as_jsonb.contains("unsupported format version 2"),
+        as_jsonb.contains("unsupported format version 3"),
         "through jsonb, for its version too: {as_jsonb}"
     );
-    // And a version-1 record read back through jsonb, keys reordered, reads as written.
+    // And a record read back through jsonb, keys reordered, reads as written.
     assert_eq!(
         lifecycle::decode(&reordered, "job-1").expect("readable"),
         lifecycle::decode(&record, "job-1").expect("readable")
     );
 
     // Two equal keys: jsonb silently keeps the last one.
-    let twice = record.replacen("{\"formatVersion\":1,", "{\"formatVersion\":1,\"formatVersion\":2,", 1);
+    let twice = record.replacen("{\"formatVersion\":2,", "{\"formatVersion\":2,\"formatVersion\":3,", 1);
     let kept = through_jsonb(&twice);
     assert_eq!(kept.matches("formatVersion").count(), 1, "jsonb drops one of them: {kept}");
     assert!(lifecycle::decode(&twice, "job-1").is_err(), "the crate refuses a record with a duplicate key");
@@ -770,6 +770,7 @@ fn r_policy_1_a_policy_change_never_makes_a_row_unreadable_and_its_timer_fires_o
         job: job.clone(),
         fields: vec![import_export_lifecycle::UpdateField::Tags],
         drives: vec![],
+        delivery_package: None,
     };
     let tagged = at + days(47);
     accept(&mut old, tagged, &tags);

@@ -17,7 +17,7 @@ use super::settled::Settled;
 use super::{JobAnswer, JobRequest, Write, parse, view};
 use crate::arm::context::Context;
 use crate::arm::quote::quote;
-use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record};
+use crate::arm::record::{Authors, BitLockerKeys, CustomerProperties, DriveDetails, Record, package_info};
 use crate::arm::request::{Refusal, Response, error, invalid, refusal};
 use crate::arm::types::{JobDetails, PutJobParameters};
 use crate::hosts::decider;
@@ -26,6 +26,7 @@ use crate::model::event::Event;
 use crate::model::name::DriveId;
 use crate::model::rule::Rule;
 use crate::model::state::JobType;
+use crate::model::update::UpdateField;
 
 /// `PUT`: the new record and its keys, or the refusal.
 pub(super) fn create(
@@ -71,35 +72,48 @@ pub(super) fn create(
                 existing, ctx, &location, job_type, &given, given_list, put.tags,
             )?));
         }
-        let command = Command::Create { job: request.name.clone(), job_type, drives };
+        let mut commands = vec![Command::Create { job: request.name.clone(), job_type, drives }];
+        if let Some(package) = &given.delivery_package {
+            // The package's description is the core job's: the creation's first update
+            // (R-UPDATE-2), decided at the same instant.
+            commands.push(Command::Update {
+                job: request.name.clone(),
+                fields: vec![UpdateField::DeliveryPackage],
+                drives: Vec::new(),
+                delivery_package: Some(package_info(package)),
+            });
+        }
         let mut job = settled.record().map(|r| r.job().clone());
-        let outcome = decider::execute(&mut job, &ctx.policy, now, &command).outcome;
-        let event = outcome.result.map_err(|e| refusal(&e))?;
+        let mut events = Vec::new();
+        for command in &commands {
+            let outcome = decider::execute(&mut job, &ctx.policy, now, command).outcome;
+            events.extend(outcome.timers);
+            events.push(outcome.result.map_err(|e| refusal(&e))?);
+        }
         let Some(job) = job else { return Err(error(500, "InternalError", "the created job is not there")) };
         // Two drives of one id are refused by the core before we get here; the details follow it.
         let properties = CustomerProperties {
             storage_account_id: given.storage_account_id,
             return_address: given.return_address,
             return_shipping: given.return_shipping,
-            delivery_package: given.delivery_package,
             diagnostics_path: given.diagnostics_path,
             log_level: given.log_level,
             backup_drive_manifest: given.backup_drive_manifest,
             export: given.export,
             encryption_key: Some(given.encryption_key.unwrap_or_else(|| ctx.config.encryption_key.clone())),
             drive_list: details,
+            delivery_package_v1: None,
         };
         let authors =
             Authors { created_by: ctx.config.caller.clone(), last_modified_by: ctx.config.caller.clone() };
         let record = Record::new(request.scope.clone(), job, location, put.tags, properties, authors);
-        Ok(Put::New(Box::new(record), BitLockerKeys::new(keys), outcome.timers, event))
+        Ok(Put::New(Box::new(record), BitLockerKeys::new(keys), events))
     })();
     match made {
         Ok(Put::Existing(update)) => super::update::update(ctx, settled, now, &request.name, Some(&update)),
-        Ok(Put::New(record, keys, timers, event)) => {
+        Ok(Put::New(record, keys, events)) => {
             let answer = view(ctx, &record, 201);
-            settled.events.extend(timers);
-            settled.events.push(event);
+            settled.events.extend(events);
             settled.set(Some(*record));
             settled.finish(answer, Write::Put(Box::new(keys)))
         }
@@ -109,9 +123,10 @@ pub(super) fn create(
 
 /// What a `PUT` turned out to be.
 enum Put {
-    /// A new job: its record, keys, the timers that fired before (on a name whose job they
-    /// removed) and its creation.
-    New(Box<Record>, BitLockerKeys, Vec<Event>, Event),
+    /// A new job: its record, keys, and its events: the timers that fired before (on a name
+    /// whose job they removed), its creation and, if the `PUT` described the package, the
+    /// update that records it.
+    New(Box<Record>, BitLockerKeys, Vec<Event>),
     /// A `PUT` on an existing job: the Update Job body of what it changes (R-PUT-2).
     Existing(Value),
 }
@@ -175,8 +190,10 @@ fn replacing(
     if given.return_shipping.is_some() && given.return_shipping != held.return_shipping {
         changed("returnShipping", serde_json::to_value(&given.return_shipping))?;
     }
-    if given.delivery_package.is_some() && given.delivery_package != held.delivery_package {
-        changed("deliveryPackage", serde_json::to_value(&given.delivery_package))?;
+    if let Some(package) = &given.delivery_package {
+        if Some(&package_info(package)) != existing.job().delivery_package() {
+            changed("deliveryPackage", serde_json::to_value(package))?;
+        }
     }
     if given.log_level.is_some() && given.log_level != held.log_level {
         changed("logLevel", serde_json::to_value(&given.log_level))?;

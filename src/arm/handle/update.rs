@@ -8,7 +8,7 @@ use super::settled::Settled;
 use super::{JobAnswer, Write, parse, view};
 use crate::arm::context::Context;
 use crate::arm::quote::quote;
-use crate::arm::record::{BitLockerKeys, Record};
+use crate::arm::record::{BitLockerKeys, Record, package_info};
 use crate::arm::request::{Refusal, Response, error, invalid, refusal};
 use crate::arm::types::{UpdateJobParameters, UpdateJobProperties};
 use crate::hosts::decider;
@@ -110,26 +110,18 @@ fn changed(
     let mut commands = Vec::new();
     if !fields.is_empty() {
         let drives = new_drives.as_ref().map(|(ids, _, _)| ids.clone()).unwrap_or_default();
-        commands.push(Command::Update { job: name.clone(), fields, drives });
+        // The package's description is the core job's (R-UPDATE-2); this layer keeps no copy.
+        let delivery_package = props.delivery_package.as_ref().map(package_info);
+        commands.push(Command::Update { job: name.clone(), fields, drives, delivery_package });
     }
     if cancel {
         commands.push(Command::Cancel { job: name.clone() });
     } else if ship {
-        let package = props.delivery_package.as_ref().or(given.delivery_package.as_ref());
-        commands.push(Command::Ship {
-            job: name.clone(),
-            carrier: package.and_then(|p| p.carrier_name.clone()),
-            tracking_number: package.and_then(|p| p.tracking_number.clone()),
-        });
+        // The package the job ships with is the one it holds, given by this request's update
+        // or an earlier one.
+        commands.push(Command::Ship { job: name.clone(), carrier: None, tracking_number: None });
     }
-    // R-FLOW-8: what the job will know once this request's fields are in.
-    let known: Vec<UpdateField> = [
-        (props.return_address.is_some() || given.return_address.is_some(), UpdateField::ReturnAddress),
-        (props.delivery_package.is_some() || given.delivery_package.is_some(), UpdateField::DeliveryPackage),
-    ]
-    .into_iter()
-    .filter_map(|(known, field)| known.then_some(field))
-    .collect();
+    let return_address_known = props.return_address.is_some() || given.return_address.is_some();
     let mut record = current.clone();
     if commands.is_empty() {
         return Ok((record, None, Vec::new()));
@@ -138,6 +130,14 @@ fn changed(
     let mut events = Vec::new();
     for command in &commands {
         if let (Command::Ship { .. }, Some(settled)) = (command, &job) {
+            // R-FLOW-8: what the job knows once this request's update is in.
+            let known: Vec<UpdateField> = [
+                (return_address_known, UpdateField::ReturnAddress),
+                (settled.delivery_package().is_some(), UpdateField::DeliveryPackage),
+            ]
+            .into_iter()
+            .filter_map(|(known, field)| known.then_some(field))
+            .collect();
             settled.may_ship_with(&ctx.policy, &known).map_err(|e| ship_refusal(&e))?;
         }
         let outcome = decider::execute(&mut job, &ctx.policy, now, command).outcome;
@@ -152,7 +152,6 @@ fn changed(
     let p = record.properties_mut();
     p.return_address = props.return_address.or(p.return_address.take());
     p.return_shipping = props.return_shipping.or(p.return_shipping.take());
-    p.delivery_package = props.delivery_package.or(p.delivery_package.take());
     p.log_level = props.log_level.or(p.log_level.take());
     p.backup_drive_manifest = props.backup_drive_manifest.or(p.backup_drive_manifest.take());
     let keys = new_drives.map(|(_, details, keys)| {
