@@ -62,19 +62,15 @@ fn decide_on(job: &Job, policy: &Policy, command: &Command) -> Result<Change, Er
         Command::Ship { carrier, tracking_number, .. } => {
             rules::may(job, policy, Act::Ship).map_err(refuse)?;
             // The package the job ships with: the one it holds, with the details the shipment
-            // names laid over it.
-            let held = job.delivery_package.as_deref();
-            let delivery_package = match Command::package_info(carrier, tracking_number) {
-                None => held.cloned(),
-                Some(given) => {
-                    let held = held.cloned().unwrap_or_default();
-                    Some(PackageInfo {
-                        carrier_name: given.carrier_name.or(held.carrier_name),
-                        tracking_number: given.tracking_number.or(held.tracking_number),
-                        ..held
-                    })
-                }
-            };
+            // names laid over it (R-UPDATE-2).
+            let mut package = job.delivery_package.as_deref().cloned().unwrap_or_default();
+            if let Some(carrier) = carrier {
+                package.carrier_name = Some(carrier.clone());
+            }
+            if let Some(tracking_number) = tracking_number {
+                package.tracking_number = Some(tracking_number.clone());
+            }
+            let delivery_package = (!package.is_empty()).then_some(package);
             Ok(Change::Shipped { delivery_package })
         }
         Command::Update { fields, drives, delivery_package, .. } => {

@@ -148,22 +148,6 @@ impl Command {
             Command::ShipBack { .. } => Operation::ShipBack,
         }
     }
-
-    /// The package details a `Ship` command carries, if any.
-    pub(crate) fn package_info(
-        carrier: &Option<String>,
-        tracking_number: &Option<String>,
-    ) -> Option<PackageInfo> {
-        if carrier.is_none() && tracking_number.is_none() {
-            None
-        } else {
-            Some(PackageInfo {
-                carrier_name: carrier.clone(),
-                tracking_number: tracking_number.clone(),
-                ..PackageInfo::default()
-            })
-        }
-    }
 }
 
 /// The fields each operation takes in its JSON form (a scenario step, an ARM script's
