@@ -6,9 +6,10 @@ mod common;
 use common::{drives, name, t0};
 
 use import_export_lifecycle::{
-    Change, Command, Event, FORMAT_VERSION, Job, JobState, JobType, PackageInfo, Policy, Registry,
-    SignedDuration, Timer, UpdateField, decider,
+    Change, Command, Event, Job, JobState, JobType, Policy, Registry, SignedDuration, Timer, decider,
 };
+#[cfg(feature = "json")]
+use import_export_lifecycle::{FORMAT_VERSION, PackageInfo, UpdateField};
 
 const DAY: SignedDuration = SignedDuration::from_secs(86_400);
 const NS: SignedDuration = SignedDuration::from_nanos(1);
