@@ -235,7 +235,7 @@ fn commands(shape: Shape, job: &JobName) -> Vec<Command> {
 /// The properties checked; each has its own test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Check {
-    /// `Job::check_invariants` on every state reached and after every transition.
+    /// `Job::check` under the run's policy on every state reached and after every transition.
     JobInvariants,
     /// R-FLOW-7: `JobState::step` never decreases (commands and timers).
     ForwardOnly,
@@ -710,7 +710,7 @@ impl Explorer<'_> {
 
     /// Checks on one state.
     fn check_state(&mut self, trace: &Trace, registry: &Registry, job: &Job) {
-        if let Err(e) = job.check_invariants() {
+        if let Err(e) = job.check(registry.policy()) {
             self.fail(Check::JobInvariants, trace, format!("state: {e}: {job:?}"));
         }
         let deadline = job.next_deadline(&self.policy);
@@ -1083,7 +1083,7 @@ impl Explorer<'_> {
     /// Checks between the job before any timer (`job`) and the registry after the transition.
     fn check_transition(&mut self, trace: &Trace, step: &str, job: &Job, after: &Registry, timers: &[Event]) {
         let Some(post) = after.peek(self.job.as_str()) else { return };
-        if let Err(e) = post.check_invariants() {
+        if let Err(e) = post.check(after.policy()) {
             self.fail(Check::JobInvariants, trace, format!("{step}: {e}: {post:?}"));
         }
         // A job removed by a timer and created again is a new job: nothing to compare.

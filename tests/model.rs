@@ -1247,7 +1247,7 @@ impl StateMachineTest for RegistryAgainstModel {
                 seen_model(name, &model.jobs[name], &policy),
                 "job '{name}'"
             );
-            assert_eq!(job.check_invariants(), Ok(()));
+            assert_eq!(job.check(registry.policy()), Ok(()));
         }
         let next = registry.next_deadline();
         assert_eq!(next.as_ref().map(|d| d.at), model.earliest_timer().map(|(at, _, _)| at), "next_deadline");

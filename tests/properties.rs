@@ -1795,7 +1795,7 @@ fn check_per_job_host(run: &Run) -> Result<(), String> {
 fn check_invariants(run: &Run) -> Result<(), String> {
     for (i, r) in run.records.iter().enumerate() {
         for job in r.after.iter() {
-            job.check_invariants().map_err(|e| format!("#{i}: {e}"))?;
+            job.check(r.after.policy()).map_err(|e| format!("#{i}: {e}"))?;
             let _ = job.capabilities(r.after.policy());
             let _ = job.removal_at(r.after.policy());
             let _ = JobView::new(job, r.after.policy());
@@ -2056,7 +2056,7 @@ proptest! {
     /// R-INPUT-1 (property 9): no history panics, however extreme: instants at and near
     /// `Timestamp::MIN` / `MAX` (a third of the jumps of these histories go there), earlier
     /// instants, unknown jobs and drives, empty, repeated and eleven-drive lists, `u64::MAX`
-    /// bytes; and every job satisfies `Job::check_invariants` after every step.
+    /// bytes; and every job passes `Job::check` under its registry's policy after every step.
     #[test]
     fn r_input_1_no_history_panics_and_every_job_keeps_its_invariants(history in arb_history_with(40, 25)) {
         let run = run(&history);

@@ -7,9 +7,9 @@ mod common;
 use common::{drive, name, t0};
 
 use import_export_lifecycle::{
-    CancelWindow, Change, Command, DriveId, DriveState, Error, Event, JobName, JobState, JobType, Operation,
-    PackageInfo, Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp, TransferResult,
-    UpdateField,
+    CancelWindow, Change, Command, DriveId, DriveState, Error, ErrorKind, Event, JobName, JobState, JobType,
+    Operation, PackageInfo, Policy, Problem, Registry, Rule, SignedDuration, Timer, Timestamp,
+    TransferResult, UpdateField,
 };
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
@@ -960,9 +960,26 @@ fn r_input_1_malformed_input_is_refused_with_a_typed_error() {
             problem: Problem::DuplicateDrive { drive: drive("D1") }
         }
     );
+}
 
-    assert_eq!(JobName::new("").unwrap_err(), Problem::EmptyJobName);
-    assert_eq!(JobName::new(&"x".repeat(65)).unwrap_err(), Problem::JobNameTooLong { len: 65 });
+#[test]
+fn r_input_1_a_malformed_name_is_refused_as_a_bad_request_naming_the_rule() {
+    let refusal = |problem| Error::InvalidRequest { operation: Operation::Name, problem };
+    assert_eq!(JobName::new(""), Err(refusal(Problem::EmptyJobName)));
+    assert_eq!(JobName::new(&"x".repeat(65)), Err(refusal(Problem::JobNameTooLong { len: 65 })));
+    assert_eq!(JobName::try_from("a b"), Err(refusal(Problem::JobNameCharacter { character: ' ' })));
+    assert_eq!(DriveId::new(""), Err(refusal(Problem::EmptyDriveId)));
+    assert_eq!(
+        DriveId::try_from("dé".to_string()),
+        Err(refusal(Problem::DriveIdCharacter { character: 'é' }))
+    );
+    let e = JobName::new("").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+    assert_eq!(e.code(), "InvalidRequest");
+    assert_eq!(e.rule(), Rule::Input1);
+    assert!(e.to_string().ends_with("[R-INPUT-1]"), "{e}");
+    // The longest well-formed name is accepted.
+    assert_eq!(JobName::new(&"x".repeat(64)).unwrap().as_str().len(), 64);
 }
 
 #[test]
@@ -983,7 +1000,7 @@ fn r_input_1_extreme_timestamps_are_handled_without_panicking() {
         let _ = r.handle_timeout(Timestamp::MAX);
         let _ = r.get(Timestamp::MAX, &job);
         if let Some(job) = r.peek("edge") {
-            job.check_invariants().unwrap();
+            job.check(r.policy()).unwrap();
         }
     }
 }
@@ -997,7 +1014,7 @@ fn r_clock_1_an_earlier_now_counts_as_the_jobs_last_instant() {
     assert_eq!(event.at, last, "the cancel is recorded at the job's last instant, not before it");
     let job = w.registry.peek("job-1").unwrap();
     assert_eq!(job.updated_at(), last);
-    job.check_invariants().unwrap();
+    job.check(w.registry.policy()).unwrap();
     // A new job has no history: it is created at the instant given.
     let other = name("job-2");
     let created = w

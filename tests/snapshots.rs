@@ -409,18 +409,34 @@ fn name_problems() -> Vec<(Problem, String)> {
     let mut out = Vec::new();
     let long = "a".repeat(65);
     for text in ["", long.as_str(), "job 1", "jöb"] {
-        let problem = JobName::new(text).unwrap_err();
+        let problem = problem_of(JobName::new(text).unwrap_err());
         let json = serde_json::json!({"op": "cancel", "job": text}).to_string();
         let serde = serde_json::from_str::<Command>(&json).unwrap_err().to_string();
         out.push((problem, serde));
     }
     for text in ["", long.as_str(), "D/1", "dé"] {
-        let problem = DriveId::new(text).unwrap_err();
+        let problem = problem_of(DriveId::new(text).unwrap_err());
         let json = serde_json::json!({"op": "startTransfer", "job": "job", "drive": text}).to_string();
         let serde = serde_json::from_str::<Command>(&json).unwrap_err().to_string();
         out.push((problem, serde));
     }
     out
+}
+
+/// How `JobName::new` and `DriveId::new` refuse a malformed name: one refusal of each problem.
+fn name_refusals() -> Vec<Error> {
+    let long = "a".repeat(65);
+    let jobs = ["", long.as_str(), "job 1"].map(|text| JobName::new(text).unwrap_err());
+    let drives = ["", long.as_str(), "D/1"].map(|text| DriveId::new(text).unwrap_err());
+    jobs.into_iter().chain(drives).collect()
+}
+
+/// The problem of a refused name: always an `InvalidRequest` of the `name` operation.
+fn problem_of(e: Error) -> Problem {
+    match e {
+        Error::InvalidRequest { operation: Operation::Name, problem } => problem,
+        other => panic!("a malformed name gave {other:?}"),
+    }
 }
 
 /// What an error says without the names it quotes: its JSON form with the job name and drive
@@ -457,6 +473,7 @@ fn every_error_message_the_core_produces() {
     refusals_without_a_job(&mut errors);
     refusals_of_replay(&mut errors);
     let problems = name_problems();
+    errors.extend(name_refusals());
 
     // Every variant of Error and Problem is shown.
     let variants: BTreeSet<usize> = errors.iter().map(error_variant).collect();
@@ -490,7 +507,8 @@ fn every_error_message_the_core_produces() {
             | Operation::Progress
             | Operation::FinishTransfer
             | Operation::ShipBack
-            | Operation::Replay => true,
+            | Operation::Replay
+            | Operation::Name => true,
         })
         .collect();
     assert_eq!(operations, refusable);
@@ -733,7 +751,7 @@ fn job_json_in_each_state() {
     let mut covered: BTreeMap<(JobState, bool, bool), usize> = BTreeMap::new();
     let mut out = String::new();
     for (label, job) in &jobs {
-        job.check_invariants().unwrap_or_else(|e| panic!("{label}: {e}"));
+        job.check(&Policy::default()).unwrap_or_else(|e| panic!("{label}: {e}"));
         let json = serde_json::to_string_pretty(job).unwrap();
         let back: Job = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, job, "{label}: the JSON form does not round-trip");

@@ -243,7 +243,7 @@ impl ListPosition {
             || format!("query `$skipToken`: {} is not a continuation token of this service", quote(token));
         let (group, name) = token.split_once('/').ok_or_else(bad)?;
         check_resource_group(group).map_err(|_| bad())?;
-        let name = JobName::new(name).map_err(|_| bad())?;
+        let name = JobName::parse(name).map_err(|_| bad())?;
         Ok(ListPosition { resource_group: group.to_lowercase(), name })
     }
 }
@@ -526,7 +526,7 @@ pub fn parse(path: &str) -> Result<ArmPath, PathError> {
             // A dot-segment: clients and proxies resolve it away, so it never names a job.
             return Err(format!("path: job name {}: a dot-segment (`.` or `..`) names no job", quote(s)));
         }
-        JobName::new(s).map_err(|e| format!("path: job name {}: {e}", quote(s)))
+        JobName::parse(s).map_err(|e| format!("path: job name {}: {e}", quote(s)))
     };
     let target = match shape {
         Shape::ResourceGroup { sub, rg, rest } => {

@@ -22,8 +22,16 @@
 //! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep and
 //!   before the host shows the job; it says what to store as a [`Write`].
 //!
-//! A host that stores one record per job reads it with [`Job::read`] and indexes it by
-//! [`Job::next_deadline`], rounded to its store's [`Resolution`] by [`Resolution::index_key`].
+//! Each kind of host has one path, and never mixes the two:
+//!
+//! | the host stores | it reads with | a command | the deadline sweep | it indexes by |
+//! |---|---|---|---|---|
+//! | the job, one record each | [`Job::read`] | [`execute`], then stores its [`Write`] | [`handle_timeout`] at `now`, then stores its [`Write`] | [`Job::next_deadline`], rounded by [`Resolution::index_key`] |
+//! | the events, one log each | [`apply`] of each event, in order | [`decide`], then appends its timers' events and its event | [`handle_timeout`] on the rebuilt job, then appends its events | [`Job::next_deadline`] |
+//! | nothing: all jobs in memory | — | [`Registry::execute`](crate::Registry::execute) | [`Registry::handle_timeout`](crate::Registry::handle_timeout) | (its own index) |
+//!
+//! A job some function has just caught up is the job to show: no host computes a timer's
+//! deadline or fires one itself.
 //!
 //! Every function is pure: the same job, policy, input and `now` give the same answer.
 //!

@@ -280,7 +280,8 @@ fn has_copied(state: DriveState) -> bool {
 }
 
 impl Job {
-    /// Checks the invariants every job of the model satisfies, whatever happened to it:
+    /// The invariants every job of the model satisfies, whatever happened to it and under any
+    /// policy; deserializing a `Job` (and so [`Job::read`]) runs this check:
     ///
     /// - at most [`MAX_DRIVES`] drives, ids unique; an import job has at least one;
     /// - `createdAt <= stateEnteredAt <= updatedAt`;
@@ -290,33 +291,31 @@ impl Job {
     ///   shipped a drive back, unless a cancel or the operators' close (R-TIMER-6) ended it
     ///   before anything arrived;
     /// - only a drive that started copying has `bytesSucceeded`;
-    /// - a job in `Creating` entered it when created and has no `deliveryPackage`;
+    /// - a job in `Creating` entered it when created; a `deliveryPackage` names at least one
+    ///   detail;
     /// - its stages are its history: `Creating` at `createdAt`, forward in order, its state at
     ///   `stateEnteredAt` last (R-STAGE-1).
     ///
-    /// Returns a sentence saying which one is broken. Used when deserializing and by the tests.
-    ///
-    /// # Errors
-    ///
-    /// A sentence naming the job, its state and the invariant it breaks.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    /// Crate-private: a host asks [`Job::check`], which runs this check first.
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         crate::lifecycle::invariants::check(self)
     }
 
-    /// Checks that the rules can reach this job under `policy`: [`check_invariants`] and what
-    /// the policy decides besides: no instant recorded at or after a timer that fires first
-    /// (`updatedAt` before the job's own deadline), a package overdue only once the shipping
-    /// period ended, a job the operators closed closed at the end of their wait, a cancel only
-    /// in a state the cancel window accepts. A job passes if and
-    /// only if some history under `policy` reaches it (proved by enumeration in the tests).
+    /// Checks that the rules can reach this job under `policy`, the question "does some history
+    /// under `policy` reach this job", for audits and tests. A job passes if and only if some
+    /// history under `policy` reaches it (proved by enumeration in the tests).
     ///
-    /// Deserializing a `Job` on its own, or [`Job::read`], checks [`check_invariants`] only: the
-    /// policy is not in its JSON, and a policy changed since it was written never makes a record
-    /// unreadable (R-POLICY-1). This is the question "does some history under `policy` reach
-    /// this job", for audits and tests.
-    /// Deserializing a [`Registry`](crate::Registry) checks every job with its policy.
+    /// It holds the invariants every job holds under any policy (checked whenever a `Job` is
+    /// deserialized: drive counts and states per job state, instants in order, stages as
+    /// history, R-STAGE-1) and what the policy decides besides: no instant recorded at or after
+    /// a timer that fires first (`updatedAt` before the job's own deadline), a package overdue
+    /// only once the shipping period ended, a job the operators closed closed at the end of
+    /// their wait, a cancel only in a state the cancel window accepts.
     ///
-    /// [`check_invariants`]: Job::check_invariants
+    /// Reading a stored record does not run the policy's part: [`Job::read`] and deserializing a
+    /// `Job` check only what holds under any policy, since a policy changed since the record was
+    /// written never makes it unreadable (R-POLICY-1). Deserializing a
+    /// [`Registry`](crate::Registry) runs this check on every job with the registry's policy.
     ///
     /// # Errors
     ///

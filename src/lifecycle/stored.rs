@@ -58,7 +58,7 @@ impl Serialize for Job {
     }
 }
 
-/// The unchecked serde form of a [`Job`]; turned into one by [`Job::check_invariants`].
+/// The unchecked serde form of a [`Job`]; turned into one by `Job::check_invariants`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, remote = "Self")]
 struct JobRepr {

@@ -58,6 +58,9 @@ pub enum Operation {
     ShipBack,
     /// Host: fold a recorded event into a registry ([`Registry::apply`](crate::Registry::apply)).
     Replay,
+    /// Anyone: make a job name or a drive id from text ([`JobName::new`], [`DriveId::new`]),
+    /// refused when the text is not a well-formed name (R-INPUT-1).
+    Name,
 }
 
 /// Why an operation was refused. Every variant names the operation and, where one exists, the

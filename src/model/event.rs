@@ -141,8 +141,10 @@ impl Event {
         }
     }
 
-    /// The job no longer exists after this event.
-    pub fn removes_job(&self) -> bool {
+    /// The job no longer exists after this event. Crate-private: a host learns it from the
+    /// [`Write::Delete`](crate::decider::Write::Delete) a per-job function answers, and a
+    /// pending timer's from [`Job::removal_at`](crate::Job::removal_at).
+    pub(crate) fn removes_job(&self) -> bool {
         match self.change {
             Change::Deleted | Change::CreatingExpired | Change::RetentionExpired => true,
             Change::Created { .. }

@@ -76,9 +76,9 @@ crate::wire::strict::strict_serde!(Stage);
 /// An Import/Export job as the model knows it: what the service would show on *Get Job*, plus
 /// the instants that answer every time question without another clock read.
 ///
-/// A `Job` is read-only to its users: it changes only by the events a
-/// [`Registry`](crate::Registry) decides and applies, so its invariants (see
-/// [`Job::check_invariants`]) always hold. Deserializing one checks them too.
+/// A `Job` is read-only to its users: it changes only by the events the rules decide and apply,
+/// so its invariants (see [`Job::check`]) always hold. Deserializing one checks those that hold
+/// under any policy.
 ///
 /// The instant the job was created and the one it entered its state are the first and the last
 /// of its stages: the JSON shows them as `createdAt` and `stateEnteredAt` as well, and reading a

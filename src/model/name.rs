@@ -8,7 +8,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The most characters a job name or a drive id may have (decision, see `docs/spec.md`, R-INPUT-1).
 pub const MAX_NAME_LEN: usize = 64;
@@ -16,8 +16,8 @@ pub const MAX_NAME_LEN: usize = 64;
 macro_rules! name_type {
     ($(#[$doc:meta])* $ty:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(into = "String")]
         pub struct $ty(Arc<str>);
 
         impl $ty {

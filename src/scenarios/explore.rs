@@ -261,7 +261,9 @@ impl Exploration {
         out.push_str("```\n\n## Transition table\n\n");
         out.push_str("Rows: the job's state, and whether a cancel was accepted. Columns: the inputs. A cell lists every outcome seen: `→ State` (moves), `stays` (accepted, state unchanged), `removed`, or `✗ Code (rule)` (refused, nothing changes). Where a cell holds several outcomes, the job's drives decide (e.g. whether another drive is still copying). `get` and `list` always answer and change nothing.\n\n");
         let inputs: Vec<Input> = Operation::iter()
-            .filter(|op| !matches!(op, Operation::Get | Operation::List | Operation::Replay))
+            .filter(|op| {
+                !matches!(op, Operation::Get | Operation::List | Operation::Replay | Operation::Name)
+            })
             .map(Input::Operation)
             .chain(std::iter::once(Input::Timer(Timer::CreatingExpired)))
             .collect();

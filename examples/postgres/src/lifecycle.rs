@@ -163,7 +163,7 @@ fn write(write: decider::Write, after: Option<&Job>, policy: &Policy) -> Write {
 ///
 /// The crate's reason the name is not valid, as a sentence.
 pub fn job_name(text: &str) -> Result<JobName, String> {
-    JobName::new(text).map_err(|problem| problem.to_string())
+    JobName::new(text).map_err(|e| e.to_string())
 }
 
 /// A drive id from the program's own text.
@@ -172,7 +172,7 @@ pub fn job_name(text: &str) -> Result<JobName, String> {
 ///
 /// The crate's reason the id is not valid, as a sentence.
 pub fn drive_id(text: &str) -> Result<DriveId, String> {
-    DriveId::new(text).map_err(|problem| problem.to_string())
+    DriveId::new(text).map_err(|e| e.to_string())
 }
 
 /// The job's state, as the service names it.

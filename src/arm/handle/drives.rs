@@ -20,7 +20,8 @@ pub(super) fn given_drives(list: &[DriveStatus]) -> Result<GivenDrives, Refusal>
         let Some(id) = drive.drive_id.as_deref() else {
             return Err(invalid(format!("properties.driveList[{i}].driveId: missing")));
         };
-        let id = DriveId::new(id).map_err(|e| invalid(format!("properties.driveList[{i}].driveId: {e}")))?;
+        let id =
+            DriveId::parse(id).map_err(|e| invalid(format!("properties.driveList[{i}].driveId: {e}")))?;
         drives.push(id.clone());
         if let Some(key) = &drive.bit_locker_key {
             keys.insert(id.clone(), key.clone());
