@@ -193,6 +193,12 @@ fn r_refuse_1_the_write_follows_from_the_decision() {
     assert_eq!(decider::execute(&mut nothing, &policy, t0(), &cancel).write, Write::Nothing);
     let mut job = created();
     let before = job.clone();
+    let idle = decider::handle_timeout(&mut job, &policy, t0() + DAY);
+    assert_eq!(
+        (idle.events.len(), idle.write, &job),
+        (0, Write::Nothing, &before),
+        "nothing due writes nothing"
+    );
     let refused = decider::execute(&mut job, &policy, t0() + DAY, &Command::ShipBack { job: name("job-1") });
     assert_eq!((refused.write, &job), (Write::Nothing, &before), "a refusal writes nothing");
     assert_eq!(decider::execute(&mut job, &policy, t0() + DAY, &create()).write, Write::Nothing);
@@ -393,6 +399,16 @@ fn r_input_3_one_call_reads_a_stored_record_with_typed_errors() {
     assert_eq!(
         Job::read(written.as_bytes(), &name("job-2")),
         Err(ReadError::OtherJob { expected: name("job-2"), found: name("job-1") })
+    );
+    // The cap is inclusive: a record of exactly MAX_RECORD_BYTES (padded with the whitespace JSON
+    // allows) reads, one byte more is refused before it is parsed.
+    let mut exact = written.clone().into_bytes();
+    exact.resize(decider::MAX_RECORD_BYTES, b' ');
+    assert_eq!(Job::read(&exact, &name("job-1")).unwrap(), job);
+    exact.push(b' ');
+    assert_eq!(
+        Job::read(&exact, &name("job-1")),
+        Err(ReadError::TooLarge { bytes: decider::MAX_RECORD_BYTES + 1, max: decider::MAX_RECORD_BYTES })
     );
     let huge = vec![b' '; decider::MAX_RECORD_BYTES + 1];
     assert!(matches!(Job::read(&huge, &name("job-1")), Err(ReadError::TooLarge { .. })));

@@ -243,6 +243,33 @@ fn an_import_job_has_drives_and_an_export_job_has_none_until_its_package_arrives
 }
 
 #[test]
+fn an_export_jobs_drives_are_the_ones_its_package_held() {
+    const HELD: &str = "an export job's drive is one its package held";
+    job(Export, Received).drives(&[DriveReceived, DriveReceived]).accepted();
+    // An import job's listed drive the package lacked is NeverReceived; an export job has none.
+    job(Import, Received).drives(&[DriveReceived, NeverReceived]).accepted();
+    job(Export, Received).drives(&[DriveReceived, NeverReceived]).refused(HELD);
+    job(Export, Transferring).drives(&[Copying, NeverReceived]).refused(HELD);
+    job(Export, Completed).cancelled().drives(&[ShippedBack, Specified]).refused(HELD);
+}
+
+#[test]
+fn a_delivery_package_names_at_least_one_detail() {
+    const EMPTY: &str = "a deliveryPackage names at least one of its details";
+    let with = |package: Value| {
+        let mut json = job(Import, Shipping).drives(&[Specified]).to_json();
+        json["deliveryPackage"] = package;
+        serde_json::from_value::<Job>(json)
+    };
+    with(json!({ "carrierName": "UPS" })).unwrap();
+    with(json!({ "trackingNumber": "1Z" })).unwrap();
+    with(json!({ "driveCount": 1 })).unwrap();
+    with(json!({ "shipDate": "2026-01-05" })).unwrap();
+    let e = with(json!({})).unwrap_err().to_string();
+    assert!(e.contains(EMPTY), "{e}");
+}
+
+#[test]
 fn a_package_is_overdue_only_in_shipping_or_in_the_job_a_cancel_or_the_operators_ended_while_overdue() {
     // R-TIMER-2: the drives become NeverReceived and the job waits in Shipping.
     job(Import, Shipping).overdue().drives(&[NeverReceived, NeverReceived]).accepted();
@@ -431,6 +458,17 @@ fn r_input_3_a_jobs_stages_take_only_the_steps_the_rules_take() {
     packed()
         .stages(&[(Creating, h0), (Shipping, h0), (Received, h0), (Transferring, h0), (Packaging, h1)])
         .refused(NOT_TAKEN);
+    // A cancel in Creating: nothing was shipped back, and the package was never overdue.
+    let shipped_back = job(Import, Completed).cancelled().drives(&[ShippedBack]);
+    shipped_back.stages(&[(Creating, h0), (Completed, h1)]).refused(NOT_TAKEN);
+    let overdue = job(Import, Completed).cancelled().overdue().drives(&[NeverReceived]);
+    overdue.stages(&[(Creating, h0), (Completed, h1)]).refused(NOT_TAKEN);
+    // Overdue in Shipping, then cancelled: Completed from Shipping (R-CANCEL-9)...
+    let waited = || job(Import, Completed).cancelled().overdue().drives(&[NeverReceived]);
+    waited().stages(&[(Creating, h0), (Shipping, h0), (Completed, h1)]).accepted();
+    // ... but the operators' close of an overdue job is never a cancel (R-TIMER-6).
+    let closed = job(Import, Closed).overdue().drives(&[NeverReceived]);
+    closed.stages(&[(Creating, h0), (Shipping, h0), (Closed, h1)]).accepted();
     // No state is skipped on the way to Received.
     job(Import, Received)
         .drives(&[DriveReceived])
