@@ -844,6 +844,49 @@ fn r_timer_3_retention_follows_the_policy() {
 }
 
 #[test]
+fn r_timer_4_timers_due_at_the_same_instant_fire_in_the_order_of_their_jobs_names() {
+    // Created in another order than their names' at one instant: their Creating expiries tie.
+    let mut r = Registry::default();
+    for job in ["job-c", "job-a", "job-b"] {
+        let create = Command::Create { job: name(job), job_type: JobType::Export, drives: vec![] };
+        r.execute(t0(), &create).result.unwrap();
+    }
+    assert_eq!(r.next_deadline().unwrap().job, name("job-a"));
+    let fired = r.handle_timeout(t0() + SignedDuration::from_hours(24 * 14));
+    let order: Vec<&str> = fired.iter().map(|e| e.job.as_str()).collect();
+    assert_eq!(order, ["job-a", "job-b", "job-c"]);
+    assert!(r.is_empty());
+
+    // Zero-day periods: each job's timers chain at the same instant (overdue, closed by the
+    // operators, retention over); a job's next timer at that instant still comes before the
+    // timers of jobs whose names come later.
+    let zero = Policy {
+        shipping_expiry_days: 0,
+        overdue_close_days: Some(0),
+        retention_days: 0,
+        ..Policy::default()
+    };
+    let mut r = Registry::new(zero);
+    for job in ["job-b", "job-a"] {
+        let create = Command::Create { job: name(job), job_type: JobType::Import, drives: vec![drive("D1")] };
+        r.execute(t0(), &create).result.unwrap();
+    }
+    for job in ["job-b", "job-a"] {
+        // Decided and applied on its own job only, so neither ship fires the other's timers.
+        let ship = Command::Ship { job: name(job), carrier: None, tracking_number: None };
+        let shipped = r.decide(t0() + SignedDuration::from_hours(1), &ship).result.unwrap();
+        r.apply(&shipped).unwrap();
+    }
+    let fired = r.handle_timeout(t0() + SignedDuration::from_hours(1));
+    let order: Vec<(&str, Option<Timer>)> = fired.iter().map(|e| (e.job.as_str(), e.timer())).collect();
+    let chain = [Timer::NeverReceived, Timer::OverdueClosed, Timer::RetentionExpired];
+    let expected: Vec<(&str, Option<Timer>)> =
+        ["job-a", "job-b"].iter().flat_map(|job| chain.iter().map(move |t| (*job, Some(*t)))).collect();
+    assert_eq!(order, expected);
+    assert!(r.is_empty());
+}
+
+#[test]
 fn r_timer_4_due_timers_fire_in_time_order_before_the_operation() {
     let mut r = Registry::default();
     let at = |h: i64| t0() + SignedDuration::from_hours(h);

@@ -1,7 +1,10 @@
 //! The jobs of one service (or one region, or one test), keyed by name, with their timers.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::hash::BuildHasher;
 
+use hashbrown::{DefaultHashBuilder, HashTable};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -17,6 +20,9 @@ use crate::model::outcome::Outcome;
 use crate::model::policy::Policy;
 use crate::model::timer::Deadline;
 
+/// Where a job lives in the registry: its place in the slab of jobs, fixed while it exists.
+type Slot = usize;
+
 /// Every job of a service, keyed by name, and the timers pending on them.
 ///
 /// A registry never reads a clock: every input carries `now`, and the caller asks
@@ -29,14 +35,41 @@ use crate::model::timer::Deadline;
 /// into an [`Event`] without changing anything, [`apply`](Registry::apply) folds an event in.
 /// [`execute`](Registry::execute) does both. A host that stores the events can rebuild the
 /// registry with [`Registry::replay`] (R-EVENT-1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Timers due at the same instant fire in the order of their jobs' names.
+#[derive(Clone)]
 pub struct Registry {
     policy: Policy,
-    /// Boxed so the table's buckets stay small: a million jobs fit in half the memory.
-    jobs: HashMap<JobName, Box<Job>>,
-    /// Every pending timer's instant and job, earliest first; kept in step with `jobs` by
-    /// [`Registry::commit`]. Which timer it is follows from the job's state.
-    timers: BTreeSet<(Timestamp, JobName)>,
+    /// The jobs, each in a slot of its own while it exists (`None` once removed). Jobs created
+    /// together lie together, so the timers that fall due together touch neighbouring memory.
+    slots: Vec<Option<Job>>,
+    /// The slots removed jobs left, reused by the next jobs created.
+    free: Vec<Slot>,
+    /// The slot of each job, found by the hash of its name and compared with the name the job
+    /// holds: the name is stored once, in the job.
+    index: HashTable<Slot>,
+    hasher: DefaultHashBuilder,
+    /// Every pending timer's instant and the slot of its job, earliest first; kept in step with
+    /// the jobs by [`fold`]. Which timer it is follows from the job's state.
+    timers: BTreeSet<(Timestamp, Slot)>,
+}
+
+/// Two registries are equal when they hold the same policy and the same jobs by name, wherever
+/// each keeps them.
+impl PartialEq for Registry {
+    fn eq(&self, other: &Registry) -> bool {
+        self.policy == other.policy
+            && self.len() == other.len()
+            && self.iter().all(|job| other.peek(job.name.as_str()) == Some(job))
+    }
+}
+
+impl Eq for Registry {}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry").field("policy", &self.policy).field("jobs", &self.by_name()).finish()
+    }
 }
 
 impl Default for Registry {
@@ -48,7 +81,14 @@ impl Default for Registry {
 impl Registry {
     /// An empty registry whose timers follow `policy`.
     pub fn new(policy: Policy) -> Registry {
-        Registry { policy, jobs: HashMap::new(), timers: BTreeSet::new() }
+        Registry {
+            policy,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            timers: BTreeSet::new(),
+        }
     }
 
     /// The durations and cancel window this registry applies.
@@ -58,49 +98,87 @@ impl Registry {
 
     /// How many jobs exist, as the registry stands (timers not yet handled included).
     pub fn len(&self) -> usize {
-        self.jobs.len()
+        self.index.len()
     }
 
     /// No job exists, as the registry stands.
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.index.is_empty()
     }
 
     /// The earliest pending timer: call [`handle_timeout`](Registry::handle_timeout) at or after
-    /// its instant. `None` when no timer is pending. O(log n).
+    /// its instant. `None` when no timer is pending. O(log n), and O(k) more when k timers are
+    /// due at that same instant (the first of them by name).
     pub fn next_deadline(&self) -> Option<Deadline> {
-        let (_, name) = self.timers.first()?;
-        self.jobs.get(name)?.next_deadline(&self.policy)
+        let &(at, first) = self.timers.first()?;
+        self.job_at(self.first_by_name(at, first))?.next_deadline(&self.policy)
     }
 
     /// Fires every timer due at `now` (deadline `<= now`), earliest first, and returns their
-    /// events. A timer that fires may start another one on the same job (a cancelled job whose
-    /// package never came goes to `Completed` and starts its retention); that one fires too if
-    /// it is due. Costs O(log n) per timer fired and O(log n) when none is due.
+    /// events; timers due at the same instant fire in the order of their jobs' names. A timer
+    /// that fires may start another one on the same job (a cancelled job whose package never
+    /// came goes to `Completed` and starts its retention); that one fires too if it is due.
+    /// Costs O(log n) per timer fired and O(log n) when none is due; no name is hashed.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Event> {
         let mut fired = Vec::new();
-        while let Some((at, name)) = self.timers.first() {
-            if *at > now {
+        while let Some(&(at, first)) = self.timers.first() {
+            if at > now {
                 break;
             }
-            // One lookup per fired timer (and one more for a job the timer removes).
-            let Some((job, event)) = self
-                .jobs
-                .get_mut(name)
-                .and_then(|job| job.due_timer(&self.policy, now).map(|event| (job, event)))
-            else {
-                // Cannot happen: commit keeps the index in step with the jobs. Dropping the
-                // orphan keeps the loop finite all the same.
-                let orphan = (*at, name.clone());
-                self.timers.remove(&orphan);
+            let mut due = self.timers.range((at, first)..).take_while(|(t, _)| *t == at);
+            let (_, second) = (due.next(), due.next());
+            if second.is_none() {
+                self.fire(at, first, now, &mut fired);
                 continue;
-            };
-            if fold(&self.policy, &mut self.timers, job, &event) {
-                self.jobs.remove(&event.job);
             }
-            fired.push(event);
+            // Several timers due at `at`: sorted by their jobs' names once, then fired in turn.
+            let mut tied: Vec<Slot> = self
+                .timers
+                .range((at, first)..)
+                .take_while(|(t, _)| *t == at)
+                .map(|&(_, slot)| slot)
+                .collect();
+            tied.sort_by(|a, b| self.name_at(*a).cmp(&self.name_at(*b)));
+            for slot in tied {
+                self.fire(at, slot, now, &mut fired);
+                // A zero-day period can start the job's next timer at this same instant: it
+                // takes its place among the others by name, so the group is sorted again.
+                if self.timers.contains(&(at, slot)) {
+                    break;
+                }
+            }
         }
         fired
+    }
+
+    /// Fires the timer due at `at` on the job in `slot`, pushing its event onto `fired`.
+    fn fire(&mut self, at: Timestamp, slot: Slot, now: Timestamp, fired: &mut Vec<Event>) {
+        let due = self.slots.get_mut(slot).and_then(Option::as_mut).and_then(|job| {
+            let event = job.due_timer(&self.policy, now)?;
+            Some((job, event))
+        });
+        let Some((job, event)) = due else {
+            // Cannot happen: `fold` keeps the index in step with the jobs. Dropping the orphan
+            // keeps the sweep finite all the same.
+            self.timers.remove(&(at, slot));
+            return;
+        };
+        if fold(&self.policy, &mut self.timers, slot, job, &event) {
+            self.remove(slot);
+        }
+        fired.push(event);
+    }
+
+    /// The name of the job in `slot`, for ordering timers due at the same instant.
+    fn name_at(&self, slot: Slot) -> Option<&str> {
+        self.job_at(slot).map(|job| job.name.as_str())
+    }
+
+    /// Of the timers due at `at` (`first` the first of them in the index), the one whose job's
+    /// name comes first. Only instants shared by several timers cost more than one step.
+    fn first_by_name(&self, at: Timestamp, first: Slot) -> Slot {
+        let tied = self.timers.range((at, first)..).take_while(|(t, _)| *t == at).map(|&(_, slot)| slot);
+        tied.min_by(|a, b| self.name_at(*a).cmp(&self.name_at(*b))).unwrap_or(first)
     }
 
     /// Decides what `command` at `now` does, without changing anything: the timers of the
@@ -108,7 +186,7 @@ impl Registry {
     /// [`decider::decide`] answers on that job. [`execute`](Registry::execute) folds the same
     /// events in (after firing every other job's due timers, which do not bear on this command).
     pub fn decide(&self, now: Timestamp, command: &Command) -> Outcome<Event> {
-        decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command)
+        decider::decide(self.peek(command.job().as_str()), &self.policy, now, command)
     }
 
     /// Folds one recorded event into the registry, after checking it is exactly what the rules
@@ -121,12 +199,15 @@ impl Registry {
     /// As [`decider::apply`]: the refusal of an event that does not follow (R-EVENT-1); nothing
     /// changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
-        // One lookup for the check and the fold (and one more to insert or remove the job).
-        match self.jobs.get_mut(&event.job) {
-            Some(job) => {
-                decider::check_follows(Some(&**job), &self.policy, event)?;
-                if fold(&self.policy, &mut self.timers, job, event) {
-                    self.jobs.remove(&event.job);
+        // One lookup for the check and the fold (and one more to remove the job).
+        match self.slot_of(event.job.as_str()) {
+            Some(slot) => {
+                let Some(job) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+                    return Err(Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() });
+                };
+                decider::check_follows(Some(job), &self.policy, event)?;
+                if fold(&self.policy, &mut self.timers, slot, job, event) {
+                    self.remove(slot);
                 }
             }
             None => {
@@ -163,8 +244,7 @@ impl Registry {
     /// this never happens: a job's deadline is always after its last instant.)
     pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
         let mut timers = self.handle_timeout(now);
-        let outcome =
-            decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command);
+        let outcome = decider::decide(self.peek(command.job().as_str()), &self.policy, now, command);
         for event in outcome.timers.iter().chain(outcome.result.as_ref().ok()) {
             self.commit(event);
         }
@@ -181,9 +261,7 @@ impl Registry {
         let mut timers = self.handle_timeout(now);
         timers.extend(self.fire_own(now, name));
         let result = self
-            .jobs
-            .get(name)
-            .map(|job| &**job)
+            .peek(name.as_str())
             .ok_or_else(|| Error::JobNotFound { operation: Operation::Get, job: name.clone() });
         Outcome { timers, result }
     }
@@ -196,24 +274,28 @@ impl Registry {
         // Only a job whose timer is due by its own last instant (a zero-day period that started
         // then) is left; the common case collects nothing and allocates nothing.
         let mut own: Vec<(Timestamp, JobName)> = self
-            .jobs
-            .values()
+            .iter()
             .filter_map(|job| job.due_timer(&self.policy, job.acting_instant(now)).map(|e| (e.at, e.job)))
             .collect();
         own.sort_unstable();
         for (_, name) in own {
             timers.extend(self.fire_own(now, &name));
         }
-        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
+        Outcome { timers, result: Ok(self.by_name()) }
+    }
+
+    /// Every job, by name.
+    fn by_name(&self) -> Vec<&Job> {
+        let mut jobs: Vec<&Job> = self.iter().collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        Outcome { timers, result: Ok(jobs) }
+        jobs
     }
 
     /// The events of job `name`'s timers due by the instant a command at `now` acts on it at,
     /// as [`Job::catch_up`] fires them before a command; empty (and allocating nothing) when
     /// none is due.
     fn own_due(&self, now: Timestamp, name: &JobName) -> Vec<Event> {
-        match self.jobs.get(name) {
+        match self.peek(name.as_str()) {
             Some(job) => job.catch_up(&self.policy, job.acting_instant(now)).events,
             None => Vec::new(),
         }
@@ -231,22 +313,39 @@ impl Registry {
     /// The job with this name as the registry stands, without applying timers: for hosts that
     /// call [`handle_timeout`](Registry::handle_timeout) themselves, and for tests.
     pub fn peek(&self, name: &str) -> Option<&Job> {
-        self.jobs.get(name).map(|job| &**job)
+        self.job_at(self.slot_of(name)?)
     }
 
     /// Every job as the registry stands, in no particular order, without applying timers.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
-        self.jobs.values().map(|job| &**job)
+        self.slots.iter().flatten()
+    }
+
+    /// The job in `slot`, if one is there.
+    fn job_at(&self, slot: Slot) -> Option<&Job> {
+        self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    /// The slot of the job named `name`: one hash of the name, compared with the job's own.
+    fn slot_of(&self, name: &str) -> Option<Slot> {
+        let hash = self.hasher.hash_one(name);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&slot| {
+                slots.get(slot).and_then(Option::as_ref).is_some_and(|job| job.name.as_str() == name)
+            })
+            .copied()
     }
 
     /// Folds a decided event into the jobs and keeps the timer index in step. One hash lookup
-    /// of the job's name (and one more to insert or remove it); the timer index changes only
-    /// when the job's deadline does.
+    /// of the job's name (and one more to remove it); the timer index changes only when the
+    /// job's deadline does.
     fn commit(&mut self, event: &Event) {
-        match self.jobs.get_mut(&event.job) {
-            Some(job) => {
-                if fold(&self.policy, &mut self.timers, job, event) {
-                    self.jobs.remove(&event.job);
+        let found = self.slot_of(event.job.as_str());
+        match found.and_then(|slot| Some((slot, self.slots.get_mut(slot)?.as_mut()?))) {
+            Some((slot, job)) => {
+                if fold(&self.policy, &mut self.timers, slot, job, event) {
+                    self.remove(slot);
                 }
             }
             None => self.create(event),
@@ -257,18 +356,57 @@ impl Registry {
     /// its timer.
     fn create(&mut self, event: &Event) {
         if let Fate::Created(job) = evolve::evolve_in(None, event) {
-            if let Some(new) = job.next_deadline(&self.policy) {
-                self.timers.insert((new.at, new.job));
-            }
-            self.jobs.insert(event.job.clone(), Box::new(job));
+            self.insert(job);
         }
+    }
+
+    /// Adds a job the registry does not hold, in a free slot or a new one, with its timer.
+    fn insert(&mut self, job: Job) {
+        let hash = self.hasher.hash_one(job.name.as_str());
+        let deadline = job.next_deadline(&self.policy).map(|d| d.at);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(free) = self.slots.get_mut(slot) {
+                    *free = Some(job);
+                }
+                slot
+            }
+            None => {
+                self.slots.push(Some(job));
+                self.slots.len() - 1
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, slot, |&slot| {
+            slots.get(slot).and_then(Option::as_ref).map_or(0, |job| hasher.hash_one(job.name.as_str()))
+        });
+        if let Some(at) = deadline {
+            self.timers.insert((at, slot));
+        }
+    }
+
+    /// Removes the job in `slot` (its timer is already gone: `fold` removed it) and frees the
+    /// slot.
+    fn remove(&mut self, slot: Slot) {
+        let Some(job) = self.slots.get_mut(slot).and_then(Option::take) else { return };
+        let hash = self.hasher.hash_one(job.name.as_str());
+        if let Ok(entry) = self.index.find_entry(hash, |&s| s == slot) {
+            entry.remove();
+        }
+        self.free.push(slot);
     }
 }
 
-/// Folds a decided event into a job the registry holds and keeps the timer index in step;
-/// `true` when the event removes the job (the caller removes it from the table). The timer
-/// index changes only when the job's deadline does.
-fn fold(policy: &Policy, timers: &mut BTreeSet<(Timestamp, JobName)>, job: &mut Job, event: &Event) -> bool {
+/// Folds a decided event into the job in `slot` and keeps the timer index in step; `true` when
+/// the event removes the job (the caller removes it). The timer index changes only when the
+/// job's deadline does.
+fn fold(
+    policy: &Policy,
+    timers: &mut BTreeSet<(Timestamp, Slot)>,
+    slot: Slot,
+    job: &mut Job,
+    event: &Event,
+) -> bool {
     let old = job.next_deadline(policy).map(|d| d.at);
     let fate = evolve::evolve_in(Some(job), event);
     let new = match fate {
@@ -277,10 +415,10 @@ fn fold(policy: &Policy, timers: &mut BTreeSet<(Timestamp, JobName)>, job: &mut 
     };
     if old != new {
         if let Some(at) = old {
-            timers.remove(&(at, event.job.clone()));
+            timers.remove(&(at, slot));
         }
         if let Some(at) = new {
-            timers.insert((at, event.job.clone()));
+            timers.insert((at, slot));
         }
     }
     match fate {
@@ -301,9 +439,8 @@ struct RegistryRepr<J> {
 
 impl Serialize for Registry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
-        jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        RegistryRepr { format_version: FormatVersion, policy: self.policy, jobs }.serialize(serializer)
+        RegistryRepr { format_version: FormatVersion, policy: self.policy, jobs: self.by_name() }
+            .serialize(serializer)
     }
 }
 
@@ -313,13 +450,10 @@ impl<'de> Deserialize<'de> for Registry {
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
             job.check(&registry.policy).map_err(serde::de::Error::custom)?;
-            if registry.jobs.contains_key(&job.name) {
+            if registry.slot_of(job.name.as_str()).is_some() {
                 return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
             }
-            if let Some(deadline) = job.next_deadline(&registry.policy) {
-                registry.timers.insert((deadline.at, deadline.job));
-            }
-            registry.jobs.insert(job.name.clone(), Box::new(job));
+            registry.insert(job);
         }
         Ok(registry)
     }
