@@ -112,6 +112,9 @@ mod tests {
     fn r_input_1_names_are_checked_when_deserialized() {
         assert!(serde_json::from_str::<JobName>("\"\"").is_err());
         assert!(serde_json::from_str::<DriveId>("\"a b\"").is_err());
+        // Not a string at all: the message says what a name is.
+        let number = serde_json::from_str::<JobName>("5").unwrap_err().to_string();
+        assert!(number.contains("expected a name of 1 to 64 ASCII letters"), "{number}");
         let name: JobName = serde_json::from_str("\"job-1\"").unwrap();
         assert_eq!(serde_json::to_string(&name).unwrap(), "\"job-1\"");
     }

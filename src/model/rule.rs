@@ -316,3 +316,20 @@ impl<'de> Deserialize<'de> for Rule {
             .ok_or_else(|| serde::de::Error::custom(format!("unknown rule id `{id}`")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal's stored form names its rule by id; reading it back gives that very rule.
+    #[test]
+    fn every_rule_reads_back_from_its_id() {
+        for rule in Rule::iter() {
+            let json = serde_json::to_string(&rule).unwrap();
+            assert_eq!(json, format!("\"{}\"", rule.id()));
+            assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), rule);
+        }
+        let unknown = serde_json::from_str::<Rule>("\"R-NOPE-1\"").unwrap_err().to_string();
+        assert!(unknown.contains("unknown rule id `R-NOPE-1`"), "{unknown}");
+    }
+}
