@@ -1694,3 +1694,38 @@ fn r_event_1_updates_and_the_operators_close_replay_from_their_events() {
     assert!(forged.apply(&wrong).is_err());
     assert_eq!(forged, before);
 }
+
+/// Every "a refused input changes nothing" test compares registries: equality must see every
+/// difference of policy or jobs, and ignore only where the registry keeps each job.
+#[test]
+fn registries_are_equal_exactly_when_they_hold_the_same_policy_and_jobs() {
+    let create = |job: &str| Command::Create { job: name(job), job_type: JobType::Export, drives: vec![] };
+    let build = |order: &[&str]| {
+        let mut r = Registry::default();
+        for job in order {
+            r.execute(t0(), &create(job)).result.unwrap();
+        }
+        r
+    };
+    let ab = build(&["job-a", "job-b"]);
+    // The same jobs created in another order sit in other slots: still equal.
+    assert_eq!(ab, build(&["job-b", "job-a"]));
+    // One job fewer, one job more, or another job of the same count.
+    assert_ne!(ab, build(&["job-a"]));
+    assert_ne!(ab, build(&["job-a", "job-b", "job-c"]));
+    assert_ne!(ab, build(&["job-a", "job-c"]));
+    // The same job in another state.
+    let mut cancelled = ab.clone();
+    cancelled.execute(t0(), &Command::Cancel { job: name("job-a") }).result.unwrap();
+    assert_ne!(ab, cancelled);
+    // The same jobs under another policy.
+    let mut other = Registry::new(Policy { retention_days: 30, ..Policy::default() });
+    for job in ["job-a", "job-b"] {
+        other.execute(t0(), &create(job)).result.unwrap();
+    }
+    assert_ne!(ab, other);
+    // Its debug form shows the policy and the jobs, by name.
+    let debug = format!("{ab:?}");
+    assert!(debug.starts_with("Registry { policy: Policy {"), "{debug}");
+    assert!(debug.contains("job-a") && debug.find("job-a") < debug.find("job-b"), "{debug}");
+}
