@@ -22,7 +22,7 @@
 //! - [`handle_timeout`]: fires the job's timers due at `now`, for the host's deadline sweep and
 //!   before the host shows the job; it says what to store as a [`Write`].
 //!
-//! Each kind of host has one path, and never mixes the two:
+//! Each kind of host has one path, and keeps to it:
 //!
 //! | the host stores | it reads with | a command | the deadline sweep | it indexes by |
 //! |---|---|---|---|---|

@@ -1,10 +1,7 @@
 //! The jobs of one service (or one region, or one test), keyed by name, with their timers.
 
-use std::collections::BTreeSet;
-use std::fmt;
-use std::hash::BuildHasher;
+use std::collections::{BTreeSet, HashMap};
 
-use hashbrown::{DefaultHashBuilder, HashTable};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -20,9 +17,6 @@ use crate::model::outcome::Outcome;
 use crate::model::policy::Policy;
 use crate::model::timer::Deadline;
 
-/// Where a job lives in the registry: its place in the slab of jobs, fixed while it exists.
-type Slot = usize;
-
 /// Every job of a service, keyed by name, and the timers pending on them.
 ///
 /// A registry never reads a clock: every input carries `now`, and the caller asks
@@ -36,40 +30,15 @@ type Slot = usize;
 /// [`execute`](Registry::execute) does both. A host that stores the events can rebuild the
 /// registry with [`Registry::replay`] (R-EVENT-1).
 ///
-/// Timers due at the same instant fire in the order of their jobs' names.
-#[derive(Clone)]
+/// Timers due at the same instant fire in the order of their jobs' names (R-TIMER-4).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     policy: Policy,
-    /// The jobs, each in a slot of its own while it exists (`None` once removed). Jobs created
-    /// together lie together, so the timers that fall due together touch neighbouring memory.
-    slots: Vec<Option<Job>>,
-    /// The slots removed jobs left, reused by the next jobs created.
-    free: Vec<Slot>,
-    /// The slot of each job, found by the hash of its name and compared with the name the job
-    /// holds: the name is stored once, in the job.
-    index: HashTable<Slot>,
-    hasher: DefaultHashBuilder,
-    /// Every pending timer's instant and the slot of its job, earliest first; kept in step with
-    /// the jobs by [`fold`]. Which timer it is follows from the job's state.
-    timers: BTreeSet<(Timestamp, Slot)>,
-}
-
-/// Two registries are equal when they hold the same policy and the same jobs by name, wherever
-/// each keeps them.
-impl PartialEq for Registry {
-    fn eq(&self, other: &Registry) -> bool {
-        self.policy == other.policy
-            && self.len() == other.len()
-            && self.iter().all(|job| other.peek(job.name.as_str()) == Some(job))
-    }
-}
-
-impl Eq for Registry {}
-
-impl fmt::Debug for Registry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registry").field("policy", &self.policy).field("jobs", &self.by_name()).finish()
-    }
+    /// Boxed so the table's buckets stay small: a million jobs fit in half the memory.
+    jobs: HashMap<JobName, Box<Job>>,
+    /// Every pending timer's instant and job, earliest first; kept in step with `jobs` by
+    /// [`Registry::commit`]. Which timer it is follows from the job's state.
+    timers: BTreeSet<(Timestamp, JobName)>,
 }
 
 impl Default for Registry {
@@ -81,14 +50,7 @@ impl Default for Registry {
 impl Registry {
     /// An empty registry whose timers follow `policy`.
     pub fn new(policy: Policy) -> Registry {
-        Registry {
-            policy,
-            slots: Vec::new(),
-            free: Vec::new(),
-            index: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
-            timers: BTreeSet::new(),
-        }
+        Registry { policy, jobs: HashMap::new(), timers: BTreeSet::new() }
     }
 
     /// The durations and cancel window this registry applies.
@@ -98,87 +60,49 @@ impl Registry {
 
     /// How many jobs exist, as the registry stands (timers not yet handled included).
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.jobs.len()
     }
 
     /// No job exists, as the registry stands.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.jobs.is_empty()
     }
 
     /// The earliest pending timer: call [`handle_timeout`](Registry::handle_timeout) at or after
-    /// its instant. `None` when no timer is pending. O(log n), and O(k) more when k timers are
-    /// due at that same instant (the first of them by name).
+    /// its instant. `None` when no timer is pending. O(log n).
     pub fn next_deadline(&self) -> Option<Deadline> {
-        let &(at, first) = self.timers.first()?;
-        self.job_at(self.first_by_name(at, first))?.next_deadline(&self.policy)
+        let (_, name) = self.timers.first()?;
+        self.jobs.get(name)?.next_deadline(&self.policy)
     }
 
     /// Fires every timer due at `now` (deadline `<= now`), earliest first, and returns their
-    /// events; timers due at the same instant fire in the order of their jobs' names. A timer
-    /// that fires may start another one on the same job (a cancelled job whose package never
-    /// came goes to `Completed` and starts its retention); that one fires too if it is due.
-    /// Costs O(log n) per timer fired and O(log n) when none is due; no name is hashed.
+    /// events. A timer that fires may start another one on the same job (a cancelled job whose
+    /// package never came goes to `Completed` and starts its retention); that one fires too if
+    /// it is due. Costs O(log n) per timer fired and O(log n) when none is due.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Event> {
         let mut fired = Vec::new();
-        while let Some(&(at, first)) = self.timers.first() {
-            if at > now {
+        while let Some((at, name)) = self.timers.first() {
+            if *at > now {
                 break;
             }
-            let mut due = self.timers.range((at, first)..).take_while(|(t, _)| *t == at);
-            let (_, second) = (due.next(), due.next());
-            if second.is_none() {
-                self.fire(at, first, now, &mut fired);
+            // One lookup per fired timer (and one more for a job the timer removes).
+            let Some((job, event)) = self
+                .jobs
+                .get_mut(name)
+                .and_then(|job| job.due_timer(&self.policy, now).map(|event| (job, event)))
+            else {
+                // Cannot happen: commit keeps the index in step with the jobs. Dropping the
+                // orphan keeps the loop finite all the same.
+                let orphan = (*at, name.clone());
+                self.timers.remove(&orphan);
                 continue;
+            };
+            if fold(&self.policy, &mut self.timers, job, &event) {
+                self.jobs.remove(&event.job);
             }
-            // Several timers due at `at`: sorted by their jobs' names once, then fired in turn.
-            let mut tied: Vec<Slot> = self
-                .timers
-                .range((at, first)..)
-                .take_while(|(t, _)| *t == at)
-                .map(|&(_, slot)| slot)
-                .collect();
-            tied.sort_by(|a, b| self.name_at(*a).cmp(&self.name_at(*b)));
-            for slot in tied {
-                self.fire(at, slot, now, &mut fired);
-                // A zero-day period can start the job's next timer at this same instant: it
-                // takes its place among the others by name, so the group is sorted again.
-                if self.timers.contains(&(at, slot)) {
-                    break;
-                }
-            }
+            fired.push(event);
         }
         fired
-    }
-
-    /// Fires the timer due at `at` on the job in `slot`, pushing its event onto `fired`.
-    fn fire(&mut self, at: Timestamp, slot: Slot, now: Timestamp, fired: &mut Vec<Event>) {
-        let due = self.slots.get_mut(slot).and_then(Option::as_mut).and_then(|job| {
-            let event = job.due_timer(&self.policy, now)?;
-            Some((job, event))
-        });
-        let Some((job, event)) = due else {
-            // Cannot happen: `fold` keeps the index in step with the jobs. Dropping the orphan
-            // keeps the sweep finite all the same.
-            self.timers.remove(&(at, slot));
-            return;
-        };
-        if fold(&self.policy, &mut self.timers, slot, job, &event) {
-            self.remove(slot);
-        }
-        fired.push(event);
-    }
-
-    /// The name of the job in `slot`, for ordering timers due at the same instant.
-    fn name_at(&self, slot: Slot) -> Option<&str> {
-        self.job_at(slot).map(|job| job.name.as_str())
-    }
-
-    /// Of the timers due at `at` (`first` the first of them in the index), the one whose job's
-    /// name comes first. Only instants shared by several timers cost more than one step.
-    fn first_by_name(&self, at: Timestamp, first: Slot) -> Slot {
-        let tied = self.timers.range((at, first)..).take_while(|(t, _)| *t == at).map(|&(_, slot)| slot);
-        tied.min_by(|a, b| self.name_at(*a).cmp(&self.name_at(*b))).unwrap_or(first)
     }
 
     /// Decides what `command` at `now` does, without changing anything: the timers of the
@@ -186,7 +110,7 @@ impl Registry {
     /// [`decider::decide`] answers on that job. [`execute`](Registry::execute) folds the same
     /// events in (after firing every other job's due timers, which do not bear on this command).
     pub fn decide(&self, now: Timestamp, command: &Command) -> Outcome<Event> {
-        decider::decide(self.peek(command.job().as_str()), &self.policy, now, command)
+        decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command)
     }
 
     /// Folds one recorded event into the registry, after checking it is exactly what the rules
@@ -199,15 +123,12 @@ impl Registry {
     /// As [`decider::apply`]: the refusal of an event that does not follow (R-EVENT-1); nothing
     /// changes.
     pub fn apply(&mut self, event: &Event) -> Result<(), Error> {
-        // One lookup for the check and the fold (and one more to remove the job).
-        match self.slot_of(event.job.as_str()) {
-            Some(slot) => {
-                let Some(job) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
-                    return Err(Error::JobNotFound { operation: Operation::Replay, job: event.job.clone() });
-                };
-                decider::check_follows(Some(job), &self.policy, event)?;
-                if fold(&self.policy, &mut self.timers, slot, job, event) {
-                    self.remove(slot);
+        // One lookup for the check and the fold (and one more to insert or remove the job).
+        match self.jobs.get_mut(&event.job) {
+            Some(job) => {
+                decider::check_follows(Some(&**job), &self.policy, event)?;
+                if fold(&self.policy, &mut self.timers, job, event) {
+                    self.jobs.remove(&event.job);
                 }
             }
             None => {
@@ -244,7 +165,8 @@ impl Registry {
     /// this never happens: a job's deadline is always after its last instant.)
     pub fn execute(&mut self, now: Timestamp, command: &Command) -> Outcome<Event> {
         let mut timers = self.handle_timeout(now);
-        let outcome = decider::decide(self.peek(command.job().as_str()), &self.policy, now, command);
+        let outcome =
+            decider::decide(self.jobs.get(command.job()).map(|job| &**job), &self.policy, now, command);
         for event in outcome.timers.iter().chain(outcome.result.as_ref().ok()) {
             self.commit(event);
         }
@@ -261,7 +183,9 @@ impl Registry {
         let mut timers = self.handle_timeout(now);
         timers.extend(self.fire_own(now, name));
         let result = self
-            .peek(name.as_str())
+            .jobs
+            .get(name)
+            .map(|job| &**job)
             .ok_or_else(|| Error::JobNotFound { operation: Operation::Get, job: name.clone() });
         Outcome { timers, result }
     }
@@ -274,28 +198,24 @@ impl Registry {
         // Only a job whose timer is due by its own last instant (a zero-day period that started
         // then) is left; the common case collects nothing and allocates nothing.
         let mut own: Vec<(Timestamp, JobName)> = self
-            .iter()
+            .jobs
+            .values()
             .filter_map(|job| job.due_timer(&self.policy, job.acting_instant(now)).map(|e| (e.at, e.job)))
             .collect();
         own.sort_unstable();
         for (_, name) in own {
             timers.extend(self.fire_own(now, &name));
         }
-        Outcome { timers, result: Ok(self.by_name()) }
-    }
-
-    /// Every job, by name.
-    fn by_name(&self) -> Vec<&Job> {
-        let mut jobs: Vec<&Job> = self.iter().collect();
+        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
         jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        jobs
+        Outcome { timers, result: Ok(jobs) }
     }
 
     /// The events of job `name`'s timers due by the instant a command at `now` acts on it at,
     /// as [`Job::catch_up`] fires them before a command; empty (and allocating nothing) when
     /// none is due.
     fn own_due(&self, now: Timestamp, name: &JobName) -> Vec<Event> {
-        match self.peek(name.as_str()) {
+        match self.jobs.get(name) {
             Some(job) => job.catch_up(&self.policy, job.acting_instant(now)).events,
             None => Vec::new(),
         }
@@ -313,39 +233,22 @@ impl Registry {
     /// The job with this name as the registry stands, without applying timers: for hosts that
     /// call [`handle_timeout`](Registry::handle_timeout) themselves, and for tests.
     pub fn peek(&self, name: &str) -> Option<&Job> {
-        self.job_at(self.slot_of(name)?)
+        self.jobs.get(name).map(|job| &**job)
     }
 
     /// Every job as the registry stands, in no particular order, without applying timers.
     pub fn iter(&self) -> impl Iterator<Item = &Job> {
-        self.slots.iter().flatten()
-    }
-
-    /// The job in `slot`, if one is there.
-    fn job_at(&self, slot: Slot) -> Option<&Job> {
-        self.slots.get(slot).and_then(Option::as_ref)
-    }
-
-    /// The slot of the job named `name`: one hash of the name, compared with the job's own.
-    fn slot_of(&self, name: &str) -> Option<Slot> {
-        let hash = self.hasher.hash_one(name);
-        let slots = &self.slots;
-        self.index
-            .find(hash, |&slot| {
-                slots.get(slot).and_then(Option::as_ref).is_some_and(|job| job.name.as_str() == name)
-            })
-            .copied()
+        self.jobs.values().map(|job| &**job)
     }
 
     /// Folds a decided event into the jobs and keeps the timer index in step. One hash lookup
-    /// of the job's name (and one more to remove it); the timer index changes only when the
-    /// job's deadline does.
+    /// of the job's name (and one more to insert or remove it); the timer index changes only
+    /// when the job's deadline does.
     fn commit(&mut self, event: &Event) {
-        let found = self.slot_of(event.job.as_str());
-        match found.and_then(|slot| Some((slot, self.slots.get_mut(slot)?.as_mut()?))) {
-            Some((slot, job)) => {
-                if fold(&self.policy, &mut self.timers, slot, job, event) {
-                    self.remove(slot);
+        match self.jobs.get_mut(&event.job) {
+            Some(job) => {
+                if fold(&self.policy, &mut self.timers, job, event) {
+                    self.jobs.remove(&event.job);
                 }
             }
             None => self.create(event),
@@ -356,57 +259,18 @@ impl Registry {
     /// its timer.
     fn create(&mut self, event: &Event) {
         if let Fate::Created(job) = evolve::evolve_in(None, event) {
-            self.insert(job);
-        }
-    }
-
-    /// Adds a job the registry does not hold, in a free slot or a new one, with its timer.
-    fn insert(&mut self, job: Job) {
-        let hash = self.hasher.hash_one(job.name.as_str());
-        let deadline = job.next_deadline(&self.policy).map(|d| d.at);
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                if let Some(free) = self.slots.get_mut(slot) {
-                    *free = Some(job);
-                }
-                slot
+            if let Some(new) = job.next_deadline(&self.policy) {
+                self.timers.insert((new.at, new.job));
             }
-            None => {
-                self.slots.push(Some(job));
-                self.slots.len() - 1
-            }
-        };
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index.insert_unique(hash, slot, |&slot| {
-            slots.get(slot).and_then(Option::as_ref).map_or(0, |job| hasher.hash_one(job.name.as_str()))
-        });
-        if let Some(at) = deadline {
-            self.timers.insert((at, slot));
+            self.jobs.insert(event.job.clone(), Box::new(job));
         }
-    }
-
-    /// Removes the job in `slot` (its timer is already gone: `fold` removed it) and frees the
-    /// slot.
-    fn remove(&mut self, slot: Slot) {
-        let Some(job) = self.slots.get_mut(slot).and_then(Option::take) else { return };
-        let hash = self.hasher.hash_one(job.name.as_str());
-        if let Ok(entry) = self.index.find_entry(hash, |&s| s == slot) {
-            entry.remove();
-        }
-        self.free.push(slot);
     }
 }
 
-/// Folds a decided event into the job in `slot` and keeps the timer index in step; `true` when
-/// the event removes the job (the caller removes it). The timer index changes only when the
-/// job's deadline does.
-fn fold(
-    policy: &Policy,
-    timers: &mut BTreeSet<(Timestamp, Slot)>,
-    slot: Slot,
-    job: &mut Job,
-    event: &Event,
-) -> bool {
+/// Folds a decided event into a job the registry holds and keeps the timer index in step;
+/// `true` when the event removes the job (the caller removes it from the table). The timer
+/// index changes only when the job's deadline does.
+fn fold(policy: &Policy, timers: &mut BTreeSet<(Timestamp, JobName)>, job: &mut Job, event: &Event) -> bool {
     let old = job.next_deadline(policy).map(|d| d.at);
     let fate = evolve::evolve_in(Some(job), event);
     let new = match fate {
@@ -415,10 +279,10 @@ fn fold(
     };
     if old != new {
         if let Some(at) = old {
-            timers.remove(&(at, slot));
+            timers.remove(&(at, event.job.clone()));
         }
         if let Some(at) = new {
-            timers.insert((at, slot));
+            timers.insert((at, event.job.clone()));
         }
     }
     match fate {
@@ -439,8 +303,9 @@ struct RegistryRepr<J> {
 
 impl Serialize for Registry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RegistryRepr { format_version: FormatVersion, policy: self.policy, jobs: self.by_name() }
-            .serialize(serializer)
+        let mut jobs: Vec<&Job> = self.jobs.values().map(|job| &**job).collect();
+        jobs.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        RegistryRepr { format_version: FormatVersion, policy: self.policy, jobs }.serialize(serializer)
     }
 }
 
@@ -450,10 +315,13 @@ impl<'de> Deserialize<'de> for Registry {
         let mut registry = Registry::new(repr.policy);
         for job in repr.jobs {
             job.check(&registry.policy).map_err(serde::de::Error::custom)?;
-            if registry.slot_of(job.name.as_str()).is_some() {
+            if registry.jobs.contains_key(&job.name) {
                 return Err(serde::de::Error::custom(format!("job '{}' appears twice", job.name)));
             }
-            registry.insert(job);
+            if let Some(deadline) = job.next_deadline(&registry.policy) {
+                registry.timers.insert((deadline.at, deadline.job));
+            }
+            registry.jobs.insert(job.name.clone(), Box::new(job));
         }
         Ok(registry)
     }

@@ -281,7 +281,20 @@ fn has_copied(state: DriveState) -> bool {
 
 impl Job {
     /// The invariants every job of the model satisfies, whatever happened to it and under any
-    /// policy; deserializing a `Job` (and so [`Job::read`]) runs this check:
+    /// policy (the first list of [`Job::check`]); deserializing a `Job` (and so [`Job::read`])
+    /// runs this check.
+    ///
+    /// Crate-private: a host asks [`Job::check`], which runs this check first.
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        crate::lifecycle::invariants::check(self)
+    }
+
+    /// Checks that the rules can reach this job under `policy`, the question "does some history
+    /// under `policy` reach this job", for audits and tests. A job passes if and only if some
+    /// history under `policy` reaches it (proved by enumeration in the tests).
+    ///
+    /// It holds the invariants every job holds under any policy, checked whenever a `Job` is
+    /// deserialized:
     ///
     /// - at most [`MAX_DRIVES`] drives, ids unique; an import job has at least one;
     /// - `createdAt <= stateEnteredAt <= updatedAt`;
@@ -294,23 +307,12 @@ impl Job {
     /// - a job in `Creating` entered it when created; a `deliveryPackage` names at least one
     ///   detail;
     /// - its stages are its history: `Creating` at `createdAt`, forward in order, its state at
-    ///   `stateEnteredAt` last (R-STAGE-1).
+    ///   `stateEnteredAt` last (R-STAGE-1);
     ///
-    /// Crate-private: a host asks [`Job::check`], which runs this check first.
-    pub(crate) fn check_invariants(&self) -> Result<(), String> {
-        crate::lifecycle::invariants::check(self)
-    }
-
-    /// Checks that the rules can reach this job under `policy`, the question "does some history
-    /// under `policy` reach this job", for audits and tests. A job passes if and only if some
-    /// history under `policy` reaches it (proved by enumeration in the tests).
-    ///
-    /// It holds the invariants every job holds under any policy (checked whenever a `Job` is
-    /// deserialized: drive counts and states per job state, instants in order, stages as
-    /// history, R-STAGE-1) and what the policy decides besides: no instant recorded at or after
-    /// a timer that fires first (`updatedAt` before the job's own deadline), a package overdue
-    /// only once the shipping period ended, a job the operators closed closed at the end of
-    /// their wait, a cancel only in a state the cancel window accepts.
+    /// and what the policy decides besides: no instant recorded at or after a timer that fires
+    /// first (`updatedAt` before the job's own deadline), a package overdue only once the
+    /// shipping period ended, a job the operators closed closed at the end of their wait, a
+    /// cancel only in a state the cancel window accepts.
     ///
     /// Reading a stored record does not run the policy's part: [`Job::read`] and deserializing a
     /// `Job` check only what holds under any policy, since a policy changed since the record was

@@ -22,23 +22,35 @@ fn check(text: &str, empty: Problem, too_long: Problem, bad: fn(char) -> Problem
     }
 }
 
-/// Reads a name from any string a format gives, borrowed or not, without copying it first.
-struct NameVisitor<T>(fn(&str) -> Result<T, Problem>);
+/// Reads a name from any string a format gives, borrowed or not, without copying it first,
+/// or from bytes that are UTF-8 (as binary formats give strings).
+struct NameVisitor<T> {
+    /// What the name is, for the message about a value that is not a string: "a job name".
+    what: &'static str,
+    parse: fn(&str) -> Result<T, Problem>,
+}
 
 impl<T> serde::de::Visitor<'_> for NameVisitor<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a name of 1 to 64 ASCII letters, digits, '-', '_' or '.'")
+        write!(f, "{}: a string of 1 to {MAX_NAME_LEN} ASCII letters, digits, '-', '_' or '.'", self.what)
     }
 
     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
-        (self.0)(text).map_err(E::custom)
+        (self.parse)(text).map_err(E::custom)
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<T, E> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.visit_str(text),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(bytes), &self)),
+        }
     }
 }
 
 macro_rules! checked_name {
-    ($ty:ident, $empty:expr, $too_long:expr, $bad:expr) => {
+    ($ty:ident, $what:literal, $empty:expr, $too_long:expr, $bad:expr) => {
         impl $ty {
             /// Validates `text` and makes the name, or says why it is refused.
             ///
@@ -79,19 +91,27 @@ macro_rules! checked_name {
         /// refused with the [`Problem`]'s sentence at its place in the document.
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(NameVisitor($ty::parse))
+                deserializer.deserialize_str(NameVisitor { what: $what, parse: $ty::parse })
             }
         }
     };
 }
 
-checked_name!(JobName, Problem::EmptyJobName, |len| Problem::JobNameTooLong { len }, |character| {
-    Problem::JobNameCharacter { character }
-});
+checked_name!(
+    JobName,
+    "a job name",
+    Problem::EmptyJobName,
+    |len| Problem::JobNameTooLong { len },
+    |character| { Problem::JobNameCharacter { character } }
+);
 
-checked_name!(DriveId, Problem::EmptyDriveId, |len| Problem::DriveIdTooLong { len }, |character| {
-    Problem::DriveIdCharacter { character }
-});
+checked_name!(
+    DriveId,
+    "a drive id",
+    Problem::EmptyDriveId,
+    |len| Problem::DriveIdTooLong { len },
+    |character| { Problem::DriveIdCharacter { character } }
+);
 
 #[cfg(test)]
 mod tests {
@@ -114,7 +134,15 @@ mod tests {
         assert!(serde_json::from_str::<DriveId>("\"a b\"").is_err());
         // Not a string at all: the message says what a name is.
         let number = serde_json::from_str::<JobName>("5").unwrap_err().to_string();
-        assert!(number.contains("expected a name of 1 to 64 ASCII letters"), "{number}");
+        assert!(number.contains("expected a job name: a string of 1 to 64 ASCII letters"), "{number}");
+        // Bytes, as binary formats give strings: read when they are UTF-8.
+        use serde::de::value::{BytesDeserializer, Error as ValueError};
+        let bytes = |b: &'static [u8]| JobName::deserialize(BytesDeserializer::<ValueError>::new(b));
+        assert_eq!(bytes(b"job-1").unwrap().as_str(), "job-1");
+        assert!(bytes(b"job 1").unwrap_err().to_string().contains("holds ' '"));
+        assert!(bytes(b"\xff").is_err());
+        let id = serde_json::from_str::<DriveId>("[]").unwrap_err().to_string();
+        assert!(id.contains("expected a drive id: a string of 1 to 64"), "{id}");
         let name: JobName = serde_json::from_str("\"job-1\"").unwrap();
         assert_eq!(serde_json::to_string(&name).unwrap(), "\"job-1\"");
     }
