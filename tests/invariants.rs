@@ -466,7 +466,10 @@ fn r_input_3_a_jobs_stages_take_only_the_steps_the_rules_take() {
     // Overdue in Shipping, then cancelled: Completed from Shipping (R-CANCEL-9)...
     let waited = || job(Import, Completed).cancelled().overdue().drives(&[NeverReceived]);
     waited().stages(&[(Creating, h0), (Shipping, h0), (Completed, h1)]).accepted();
-    // ... but the operators' close of an overdue job is never a cancel (R-TIMER-6).
+    // ... but the operators' close of an overdue job is never a cancel (R-TIMER-6), and a job
+    // goes from Shipping to Closed only by that close: a shipped-back one went through Packaging.
+    let closed_early = job(Import, Closed).drives(&[ShippedBack]);
+    closed_early.stages(&[(Creating, h0), (Shipping, h0), (Closed, h1)]).refused(NOT_TAKEN);
     let closed = job(Import, Closed).overdue().drives(&[NeverReceived]);
     closed.stages(&[(Creating, h0), (Shipping, h0), (Closed, h1)]).accepted();
     // No state is skipped on the way to Received.

@@ -188,8 +188,14 @@ mod tests {
             "-002026-02-30T00:00:00Z",
             "-002026-01-01 00:00:00Z",
             "+002026-01-01T00:00:00Z",
+            // Cut short just after the expanded year's digits: refused, not read past the end.
+            "-000001",
+            "-00000",
         ] {
             assert!(parse(text).is_err(), "{text} was accepted");
         }
+        // A day that year lacks is named as such, not as out of range.
+        let e = parse("-002026-02-30T00:00:00Z").unwrap_err();
+        assert!(!e.contains("supported range") && e.contains("day"), "{e}");
     }
 }
