@@ -155,6 +155,17 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_quotes_the_text_cut_at_64_characters() {
+        let e = parse("soon").unwrap_err();
+        assert!(e.starts_with("`soon` is not an RFC 3339 instant"), "{e}");
+        let long = "9".repeat(100);
+        let e = parse(&long).unwrap_err();
+        assert!(e.starts_with(&format!("`{}…`", "9".repeat(64))), "{e}");
+        // Control characters are shown escaped, never written raw into a message.
+        assert!(parse("a\nb").unwrap_err().starts_with("`a\\nb`"));
+    }
+
+    #[test]
     fn leap_seconds_are_refused_by_name() {
         for text in ["2016-12-31T23:59:60Z", "2026-01-01T12:00:60Z"] {
             let e = parse(text).unwrap_err();
