@@ -143,8 +143,14 @@ fn arm_filter_2_anything_else_is_refused_naming_the_unsupported_part() {
         assert!(error.starts_with("query `$filter`: "), "{error}");
         assert!(error.contains(expected), "{filter:?}: {error:?} should contain {expected:?}");
     }
+    // The caps are inclusive: 16 clauses and 1,024 characters are read, one more is refused.
+    let at_cap = vec!["name eq 'x'"; 16].join(" and ");
+    assert!(Filter::parse(&at_cap).is_ok());
     let long = vec!["name eq 'x'"; 17].join(" and ");
     assert!(Filter::parse(&long).unwrap_err().contains("more than 16 clauses"));
+    let padded = format!("name eq '{}'", "x".repeat(1024 - "name eq ''".len()));
+    assert_eq!(padded.chars().count(), 1024);
+    assert!(Filter::parse(&padded).is_ok());
     assert!(Filter::parse(&"x".repeat(1025)).unwrap_err().contains("longer than 1024"));
 }
 
